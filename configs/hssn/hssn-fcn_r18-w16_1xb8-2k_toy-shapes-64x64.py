@@ -1,0 +1,12 @@
+# HSSN on the toy data set: the flat baseline's small FCN turned into an HSSN head (V = 9
+# node outputs, embedding branch), trained with focal tree-min + tree-triplet losses over
+# the 6 -> 3 hierarchy, with hierarchical inference and mIoU at both levels.
+# The README's demo. Flat baseline: fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py.
+_base_ = ['./fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py']
+model = dict(
+    decode_head=dict(
+        type='HieraFCNHead',
+        hierarchy='toy_shapes',
+        embedding_channels=32,
+        loss_decode=dict(_delete_=True, type='TreeMinLoss', gamma=2.0, loss_weight=1.0),
+        loss_triplet=dict(type='TreeTripletLoss', loss_weight=0.5, max_triplets_per_class=200)))

@@ -1,0 +1,156 @@
+"""A small hierarchical segmentation data set that hieraseg generates itself.
+
+Images hold a noisy grey background and a few overlapping rectangles and ellipses. Each
+shape's leaf class is a (colour family, texture) pair; the coarse class is the colour
+family, a trait every leaf of the family shares:
+
+    background  -> background
+    warm        -> warm plain, warm striped            (hues red .. yellow)
+    cool        -> cool plain, cool striped, cool dotted (hues cyan .. blue)
+
+So the coarse level is easy (colour) and the fine level needs texture too; a hierarchy helps
+because 'striped' alone does not name a class. Files are written in Cityscapes' layout
+(``leftImg8bit/<split>/<city>/<id>_leftImg8bit.png`` and
+``gtFine/<split>/<city>/<id>_gtFine_labelTrainIds.png``), so mmseg's loading pipeline reads
+them as it reads Cityscapes. Generation is deterministic given the seed.
+"""
+import colorsys
+import json
+import os
+import os.path as osp
+import shutil
+import tempfile
+from typing import Dict, Tuple
+
+import numpy as np
+from mmseg.datasets import BaseSegDataset
+from mmseg.registry import DATASETS
+from PIL import Image
+
+from hieraseg.hierarchy import TOY_SHAPES_CLASSES
+from .hierarchy_meta import HierarchyMetaMixin
+
+CITY = 'toyville'
+IMG_SUFFIX = '_leftImg8bit.png'
+SEG_SUFFIX = '_gtFine_labelTrainIds.png'
+MANIFEST = 'toy_shapes.json'
+
+# leaf class -> (hue range in [0, 1), texture)
+_LEAF_STYLE = {
+    1: ((0.00, 0.14), 'plain'),
+    2: ((0.00, 0.14), 'striped'),
+    3: ((0.50, 0.66), 'plain'),
+    4: ((0.50, 0.66), 'striped'),
+    5: ((0.50, 0.66), 'dotted'),
+}
+
+
+def _texture(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:
+    """A [size, size] map in [0, 1] that modulates a shape's brightness."""
+    yy, xx = np.mgrid[0:size, 0:size]
+    if kind == 'plain':
+        return np.ones((size, size))
+    if kind == 'striped':
+        period = int(rng.integers(4, 7))
+        coord = xx if rng.random() < 0.5 else yy
+        return ((coord + int(rng.integers(period))) % period < period // 2).astype(float)
+    period = int(rng.integers(4, 6))  # dotted: a grid of dark dots on a bright ground
+    dots = ((xx % period) < 2) & ((yy % period) < 2)
+    return 1.0 - dots.astype(float)
+
+
+def _shape_mask(size: int, rng: np.random.Generator) -> np.ndarray:
+    """A random filled rectangle or ellipse, [size, size] bool."""
+    yy, xx = np.mgrid[0:size, 0:size]
+    h, w = rng.integers(size // 6, size // 2, size=2)
+    cy, cx = rng.integers(0, size, size=2)
+    if rng.random() < 0.5:
+        return (np.abs(yy - cy) <= h / 2) & (np.abs(xx - cx) <= w / 2)
+    return ((yy - cy) / (h / 2))**2 + ((xx - cx) / (w / 2))**2 <= 1
+
+
+def render_sample(size: int, rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
+    """One image ``[size, size, 3] uint8`` (RGB) and its leaf labels ``[size, size] uint8``."""
+    image = 128 + 20 * rng.standard_normal((size, size, 1)) * np.ones((1, 1, 3))
+    labels = np.zeros((size, size), dtype=np.uint8)
+    for _ in range(int(rng.integers(3, 6))):
+        leaf = int(rng.integers(1, len(TOY_SHAPES_CLASSES)))
+        (hue_low, hue_high), texture = _LEAF_STYLE[leaf]
+        hue = rng.uniform(hue_low, hue_high)
+        bright = np.array(colorsys.hsv_to_rgb(hue, rng.uniform(0.6, 1.0), rng.uniform(0.75, 1)))
+        pattern = _texture(texture, size, rng)[..., None]
+        colour = 255 * bright * (0.45 + 0.55 * pattern)
+        mask = _shape_mask(size, rng)
+        image[mask] = colour[mask]
+        labels[mask] = leaf
+    image += 8 * rng.standard_normal(image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8), labels
+
+
+def generate_toy_shapes(root: str,
+                        num_train: int = 300,
+                        num_val: int = 60,
+                        size: int = 64,
+                        seed: int = 0) -> Dict:
+    """Writes the data set under ``root`` and returns its manifest.
+
+    Idempotent: if ``root`` already holds a data set made with the same arguments, nothing
+    is written. Files appear only when complete (written to a temporary folder first, then
+    moved into place).
+
+    Raises:
+        FileExistsError: if ``root`` exists and is not a toy data set made with these
+            arguments (nothing there is touched).
+    """
+    manifest = dict(
+        name='toy_shapes', num_train=num_train, num_val=num_val, size=size, seed=seed,
+        classes=list(TOY_SHAPES_CLASSES), layout='cityscapes')
+    manifest_path = osp.join(root, MANIFEST)
+    if osp.exists(root):
+        existing = None
+        if osp.isfile(manifest_path):
+            with open(manifest_path) as f:
+                existing = json.load(f)
+        if existing == manifest:
+            return manifest
+        if existing is not None or os.listdir(root):
+            raise FileExistsError(
+                f'{root} exists and is not a toy_shapes data set made with {manifest} '
+                f'(found {existing}); remove it or choose another folder')
+    parent = osp.dirname(osp.abspath(root))
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix='.toy_shapes_', dir=parent)
+    try:
+        rng = np.random.default_rng(seed)
+        for split, count in (('train', num_train), ('val', num_val)):
+            img_dir = osp.join(staging, 'leftImg8bit', split, CITY)
+            seg_dir = osp.join(staging, 'gtFine', split, CITY)
+            os.makedirs(img_dir)
+            os.makedirs(seg_dir)
+            for index in range(count):
+                image, labels = render_sample(size, rng)
+                stem = f'{CITY}_{split}_{index:06d}'
+                Image.fromarray(image).save(osp.join(img_dir, stem + IMG_SUFFIX))
+                Image.fromarray(labels).save(osp.join(seg_dir, stem + SEG_SUFFIX))
+        with open(osp.join(staging, MANIFEST), 'w') as f:
+            json.dump(manifest, f, indent=1)
+        if osp.isdir(root):
+            os.rmdir(root)  # empty, checked above
+        os.replace(staging, root)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return manifest
+
+
+@DATASETS.register_module()
+class ToyShapesDataset(HierarchyMetaMixin, BaseSegDataset):
+    """The generated toy data set (see :func:`generate_toy_shapes`), Cityscapes layout."""
+    METAINFO = dict(
+        classes=TOY_SHAPES_CLASSES,
+        palette=[[0, 0, 0], [230, 40, 30], [250, 170, 20], [40, 200, 230], [20, 60, 230],
+                 [150, 60, 230]],
+        hierarchy='toy_shapes')
+
+    def __init__(self, img_suffix=IMG_SUFFIX, seg_map_suffix=SEG_SUFFIX, **kwargs):
+        super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs)

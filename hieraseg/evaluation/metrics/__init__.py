@@ -1,0 +1,3 @@
+from .hierarchical_iou_metric import HierarchicalIoUMetric
+
+__all__ = ['HierarchicalIoUMetric']

@@ -1,0 +1,105 @@
+from collections import OrderedDict
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.logging import print_log
+from mmseg.evaluation import IoUMetric
+from mmseg.registry import METRICS
+from prettytable import PrettyTable
+
+from hieraseg.hierarchy import ClassHierarchy, HierarchyLike, build_hierarchy
+
+
+@METRICS.register_module()
+class HierarchicalIoUMetric(IoUMetric):
+    """mIoU, mAcc and aAcc at every level of a class hierarchy.
+
+    The leaf prediction (``pred_sem_seg``) and the leaf ground truth are mapped to each level
+    with the hierarchy's lookup table (ignore pixels stay ignored) and scored as mmseg's
+    :class:`IoUMetric` scores them. For an HSSN model the mapped leaf prediction is exactly its
+    hierarchy-consistent prediction at that level.
+
+    Keys returned, finest level first: ``mIoU``, ``mAcc``, ``aAcc`` (the finest level, equal
+    to what :class:`IoUMetric` reports, so ``save_best='mIoU'`` keeps working), then
+    ``mIoU_<level>``, ``mAcc_<level>``, ``aAcc_<level>`` for every level, named by the
+    hierarchy's level names (spaces become underscores), e.g. ``mIoU_class`` and
+    ``mIoU_category`` for Cityscapes. A class-wise table is logged per level.
+
+    Args:
+        hierarchy: the class hierarchy (a built-in name, a dict or a ClassHierarchy); if
+            None, the data set's ``dataset_meta['hierarchy']`` is used.
+        Other arguments are those of :class:`IoUMetric`; ``iou_metrics`` must be
+        ``['mIoU']`` (the default).
+    """
+
+    def __init__(self, hierarchy: Optional[HierarchyLike] = None, **kwargs):
+        super().__init__(**kwargs)
+        if self.metrics != ['mIoU'] and self.metrics != 'mIoU':
+            raise ValueError(f'HierarchicalIoUMetric computes mIoU; got iou_metrics='
+                             f'{self.metrics}')
+        if self.format_only:
+            raise ValueError('HierarchicalIoUMetric needs ground truth; use IoUMetric with '
+                             'format_only=True to write predictions')
+        self._hierarchy = None if hierarchy is None else build_hierarchy(hierarchy)
+
+    @property
+    def hierarchy(self) -> ClassHierarchy:
+        if self._hierarchy is None:
+            spec = (self.dataset_meta or {}).get('hierarchy')
+            if spec is None:
+                raise ValueError('HierarchicalIoUMetric has no hierarchy: give it one '
+                                 '(hierarchy=...) or use a data set whose metainfo has one')
+            self._hierarchy = build_hierarchy(spec)
+        return self._hierarchy
+
+    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        """Stores, per image, ``(intersect, union, pred area, label area)`` per level."""
+        hierarchy = self.hierarchy
+        if self.dataset_meta and 'classes' in self.dataset_meta:
+            hierarchy.check_classes(self.dataset_meta['classes'], 'the evaluated data set')
+        for data_sample in data_samples:
+            pred = data_sample['pred_sem_seg']['data'].squeeze()
+            label = data_sample['gt_sem_seg']['data'].squeeze().to(pred)
+            per_level = []
+            for level in range(hierarchy.num_levels):
+                per_level.append(
+                    self.intersect_and_union(
+                        hierarchy.labels_at_level(pred, level, self.ignore_index),
+                        hierarchy.labels_at_level(label, level, self.ignore_index),
+                        hierarchy.level_sizes[level], self.ignore_index))
+            self.results.append(per_level)
+
+    def compute_metrics(self, results: List) -> Dict[str, float]:
+        hierarchy = self.hierarchy
+        metrics = OrderedDict()
+        for level in range(hierarchy.num_levels):
+            areas = [sum(parts) for parts in zip(*(image[level] for image in results))]
+            per_class = {
+                key: np.asarray(value, dtype=np.float64)
+                for key, value in self.total_area_to_metrics(
+                    *areas, self.metrics, self.nan_to_num, self.beta).items()
+            }
+            summary = OrderedDict(
+                aAcc=np.round(np.nanmean(per_class['aAcc']) * 100, 2),
+                mIoU=np.round(np.nanmean(per_class['IoU']) * 100, 2),
+                mAcc=np.round(np.nanmean(per_class['Acc']) * 100, 2))
+            name = hierarchy.level_names[level].replace(' ', '_')
+            if level == 0:
+                metrics.update(mIoU=summary['mIoU'], mAcc=summary['mAcc'],
+                               aAcc=summary['aAcc'])
+            for key, value in summary.items():
+                metrics[f'{key}_{name}'] = value
+            self._log_class_table(level, per_class)
+        print_log('mIoU per level (finest first): ' + ', '.join(
+            f'{name}={metrics["mIoU_" + name.replace(" ", "_")]:.2f}'
+            for name in hierarchy.level_names), logger='current')
+        return metrics
+
+    def _log_class_table(self, level: int, per_class: Dict[str, np.ndarray]):
+        table = PrettyTable()
+        table.add_column('Class', list(self.hierarchy.classes[level]))
+        table.add_column('IoU', np.round(per_class['IoU'] * 100, 2).tolist())
+        table.add_column('Acc', np.round(per_class['Acc'] * 100, 2).tolist())
+        print_log(f'per class results at level {level + 1} '
+                  f'({self.hierarchy.level_names[level]}):', logger='current')
+        print_log('\n' + table.get_string(), logger='current')

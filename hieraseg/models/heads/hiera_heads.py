@@ -1,0 +1,180 @@
+"""HSSN decode heads: mmseg heads whose classifier scores every node of a class hierarchy.
+
+Each head is its mmseg parent (FCN, DeepLabV3+ separable ASPP, UPerNet) with
+ - ``conv_seg`` widened to the hierarchy's V nodes (leaves first, then coarser levels);
+ - an embedding branch (1x1 conv -> norm -> ReLU -> 1x1 conv, L2-normalised per pixel) on the
+   deepest backbone feature, trained by the tree-triplet loss;
+ - hierarchical inference: a leaf's score is the sum of the sigmoid scores of its
+   root-to-leaf path, so ``predict`` returns ``[B, C_0, H, W]`` path scores whose argmax is
+   the top-scoring path. Coarser predictions are that leaf's ancestors and so consistent.
+"""
+import inspect
+from typing import List, Optional, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmseg.models.decode_heads import DepthwiseSeparableASPPHead, FCNHead, UPerHead
+from mmseg.models.losses import accuracy
+from mmseg.models.utils import resize
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from hieraseg.hierarchy import ClassHierarchy, HierarchyError, HierarchyLike, build_hierarchy
+
+
+def leaf_path_scores(node_logits: Tensor, hierarchy: ClassHierarchy,
+                     leaf_to_node: Optional[Tensor] = None) -> Tensor:
+    """Scores every root-to-leaf path: ``[B, V, H, W]`` logits -> ``[B, C_0, H, W]``.
+
+    ``score(leaf) = sum of sigmoid(logit_u)`` over the leaf and its ancestors.
+    """
+    if leaf_to_node is None:
+        leaf_to_node = hierarchy.leaf_to_node.to(node_logits.device)
+    batch, _, height, width = node_logits.shape
+    scores = node_logits.sigmoid().index_select(1, leaf_to_node.flatten())
+    return scores.view(batch, *leaf_to_node.shape, height, width).sum(1)
+
+
+def _with_hierarchy(loss_cfg, hierarchy: ClassHierarchy):
+    """A copy of a loss config (or list of them) with ``hierarchy`` filled in where the loss
+    takes one, so that configs name the hierarchy once, on the head."""
+    if loss_cfg is None:
+        return None
+    if isinstance(loss_cfg, (list, tuple)):
+        return [_with_hierarchy(c, hierarchy) for c in loss_cfg]
+    loss_cfg = dict(loss_cfg)
+    loss_type = MODELS.get(loss_cfg['type']) if isinstance(loss_cfg['type'], str) \
+        else loss_cfg['type']
+    if loss_type is None:
+        raise KeyError(f'loss type {loss_cfg["type"]!r} is not registered in mmseg MODELS')
+    if 'hierarchy' in inspect.signature(loss_type.__init__).parameters:
+        given = loss_cfg.get('hierarchy')
+        if given is not None and build_hierarchy(given) != hierarchy:
+            raise HierarchyError(f'{loss_type.__name__} has hierarchy {given!r} but its head '
+                                 f'has {hierarchy.name!r}; give the hierarchy on the head only')
+        loss_cfg['hierarchy'] = hierarchy
+    return loss_cfg
+
+
+class HieraHeadMixin:
+    """Turns an mmseg decode head into an HSSN head. Mix in before the mmseg head class.
+
+    Args:
+        hierarchy: the class hierarchy (built-in name, dict or ClassHierarchy). Its leaves
+            are the head's classes: ``num_classes``, if given, must equal their number.
+        loss_decode: losses on the ``[B, V, H, W]`` node logits, called as
+            ``loss(logits, leaf_labels, weight=None, ignore_index=...)``; losses that take a
+            ``hierarchy`` get the head's. Default: focal tree-min (``TreeMinLoss``, gamma 2).
+        loss_triplet: the tree-triplet loss config (``TreeTripletLoss``), or None for no
+            embedding branch.
+        embedding_channels (int): E, the embedding width. Default 256.
+        embedding_in_index (int): which backbone output feeds the embedding branch; default
+            -1, the deepest.
+        embedding_in_channels (int, optional): its channels; inferred from ``in_channels``
+            when the head reads the deepest feature.
+    """
+
+    def __init__(self,
+                 *args,
+                 hierarchy: HierarchyLike,
+                 loss_decode=dict(type='TreeMinLoss', gamma=2.0, loss_weight=1.0),
+                 loss_triplet=None,
+                 embedding_channels: int = 256,
+                 embedding_in_index: int = -1,
+                 embedding_in_channels: Optional[int] = None,
+                 num_classes: Optional[int] = None,
+                 **kwargs):
+        hierarchy = build_hierarchy(hierarchy)
+        if num_classes is not None:
+            hierarchy.check_num_classes(num_classes, f'{type(self).__name__}.num_classes')
+        if kwargs.get('out_channels', hierarchy.num_leaves) != hierarchy.num_leaves:
+            raise ValueError(f'{type(self).__name__} predicts one score per leaf class; '
+                             f'out_channels must be {hierarchy.num_leaves} or unset')
+        if kwargs.get('sampler') is not None:
+            raise ValueError(f'{type(self).__name__} does not support pixel samplers: they '
+                             'rank pixels by leaf-class logits, which this head has not')
+        super().__init__(
+            *args,
+            num_classes=hierarchy.num_leaves,
+            loss_decode=_with_hierarchy(loss_decode, hierarchy),
+            **kwargs)
+        self.hierarchy = hierarchy
+        # one output channel per node of every level
+        self.conv_seg = nn.Conv2d(self.channels, hierarchy.num_nodes, kernel_size=1)
+        self.register_buffer('leaf_to_node', hierarchy.leaf_to_node.clone(), persistent=False)
+
+        self.loss_triplet = None
+        if loss_triplet is not None:
+            self.loss_triplet = MODELS.build(_with_hierarchy(loss_triplet, hierarchy))
+            if embedding_in_channels is None:
+                embedding_in_channels = self._deepest_in_channels(embedding_in_index)
+            self.embedding_in_index = embedding_in_index
+            self.embedding = nn.Sequential(
+                ConvModule(embedding_in_channels, embedding_channels, 1,
+                           conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg, act_cfg=self.act_cfg),
+                nn.Conv2d(embedding_channels, embedding_channels, 1))
+
+    def _deepest_in_channels(self, embedding_in_index: int) -> int:
+        in_index = self.in_index if isinstance(self.in_index, (list, tuple)) else [self.in_index]
+        in_channels = self.in_channels if isinstance(self.in_channels, (list, tuple)) \
+            else [self.in_channels]
+        if embedding_in_index == -1 and self.input_transform != 'resize_concat':
+            return in_channels[-1]
+        if embedding_in_index in in_index and self.input_transform != 'resize_concat':
+            return in_channels[in_index.index(embedding_in_index)]
+        raise ValueError('cannot infer the embedding branch\'s input channels; give '
+                         'embedding_in_channels')
+
+    def embed(self, inputs: Tuple[Tensor]) -> Tensor:
+        """Backbone features -> per-pixel unit embeddings ``[B, E, h, w]``."""
+        return F.normalize(self.embedding(inputs[self.embedding_in_index]), p=2, dim=1)
+
+    def leaf_scores(self, node_logits: Tensor) -> Tensor:
+        """``[B, V, H, W]`` node logits -> ``[B, C_0, H, W]`` root-to-leaf path scores."""
+        return leaf_path_scores(node_logits, self.hierarchy, self.leaf_to_node)
+
+    def loss(self, inputs: Tuple[Tensor], batch_data_samples, train_cfg) -> dict:
+        node_logits = self.forward(inputs)
+        embeddings = self.embed(inputs) if self.loss_triplet is not None else None
+        return self.loss_by_feat(node_logits, batch_data_samples, embeddings)
+
+    def loss_by_feat(self, node_logits: Tensor, batch_data_samples,
+                     embeddings: Optional[Tensor] = None) -> dict:
+        """Losses on node logits ``[B, V, h, w]`` and embeddings ``[B, E, h', w']``."""
+        leaf_labels = self._stack_batch_gt(batch_data_samples).squeeze(1)  # [B, H, W]
+        node_logits = resize(node_logits, size=leaf_labels.shape[1:], mode='bilinear',
+                             align_corners=self.align_corners)
+        losses_decode: List[nn.Module] = list(self.loss_decode) \
+            if isinstance(self.loss_decode, nn.ModuleList) else [self.loss_decode]
+        losses = {}
+        for loss_decode in losses_decode:
+            value = loss_decode(node_logits, leaf_labels, ignore_index=self.ignore_index)
+            name = loss_decode.loss_name
+            losses[name] = losses[name] + value if name in losses else value
+        if self.loss_triplet is not None:
+            losses[self.loss_triplet.loss_name] = self.loss_triplet(embeddings, leaf_labels)
+        with torch.no_grad():
+            losses['acc_seg'] = accuracy(self.leaf_scores(node_logits), leaf_labels,
+                                         ignore_index=self.ignore_index)
+        return losses
+
+    def predict_by_feat(self, node_logits: Tensor, batch_img_metas: List[dict]) -> Tensor:
+        """Node logits -> leaf path scores ``[B, C_0, H, W]`` at the input size."""
+        return super().predict_by_feat(self.leaf_scores(node_logits), batch_img_metas)
+
+
+@MODELS.register_module()
+class HieraSepASPPHead(HieraHeadMixin, DepthwiseSeparableASPPHead):
+    """HSSN head on DeepLabV3+ (depthwise-separable ASPP with a low-level decoder)."""
+
+
+@MODELS.register_module()
+class HieraFCNHead(HieraHeadMixin, FCNHead):
+    """HSSN head on FCN."""
+
+
+@MODELS.register_module()
+class HieraUPerHead(HieraHeadMixin, UPerHead):
+    """HSSN head on UPerNet."""

@@ -1,0 +1,33 @@
+"""What tools/train.py and tools/test.py share: loading a config, the work dir, the Runner."""
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """Loads ``path`` and merges ``--cfg-options``; a missing file is a clear error."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file {path!r} does not exist (from the current folder '
+                                f'{osp.abspath(".")})')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def set_work_dir(cfg: Config, work_dir: Optional[str], config_path: str):
+    """``--work-dir``, else the config's ``work_dir``, else ``work_dirs/<config name>``."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def build_runner(cfg: Config) -> Runner:
+    """The default Runner, or the registered one named by ``cfg.runner_type``."""
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)

@@ -1,0 +1,49 @@
+import os
+import os.path as osp
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from hieraseg.datasets import generate_toy_shapes
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOY_CONFIG = 'configs/hssn/fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
+
+
+@pytest.fixture(scope='session')
+def toy_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('data') / 'toy_shapes')
+    generate_toy_shapes(root, num_train=8, num_val=3, size=32, seed=0)
+    return root
+
+
+def short_run_options(data_root, max_iters, checkpoint_interval):
+    """--cfg-options that point a toy config at ``data_root`` and shorten its schedule."""
+    return [
+        '--cfg-options',
+        f'train_dataloader.dataset.data_root={data_root}',
+        f'val_dataloader.dataset.data_root={data_root}',
+        f'test_dataloader.dataset.data_root={data_root}',
+        'train_dataloader.batch_size=2',
+        f'train_cfg.max_iters={max_iters}',
+        f'train_cfg.val_interval={max_iters}',
+        f'default_hooks.checkpoint.interval={checkpoint_interval}',
+        'default_hooks.logger.interval=1',
+    ]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def run_tool(args, env=None, timeout=600):
+    """Runs a command from the repository root; returns (exit code, stdout + stderr)."""
+    full_env = dict(os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable)
+    full_env.update(env or {})
+    proc = subprocess.run(args, cwd=REPO, env=full_env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    return proc.returncode, proc.stdout

@@ -1,0 +1,71 @@
+"""Train a model from a config: the arguments of mmsegmentation's tools/train.py.
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CHECKPOINT]] [--amp]
+        [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}]
+"""
+import argparse
+import logging
+import os
+
+from mmengine.config import DictAction
+from mmengine.logging import print_log
+
+from hieraseg.utils import check_data_roots, prepare_runtime
+from hieraseg.utils.tools import build_runner, load_config, set_work_dir
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Train a hieraseg / OpenMMLab model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and checkpoints')
+    parser.add_argument(
+        '--resume', nargs='?', const='auto', default=None, metavar='CHECKPOINT',
+        help='resume from CHECKPOINT, or, without a value, from the latest checkpoint in '
+        'the work dir')
+    parser.add_argument('--amp', action='store_true',
+                        help='automatic mixed precision (needs CUDA; ignored without it)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config, as key=value pairs (e.g. '
+        'train_cfg.max_iters=100 model.decode_head.num_classes=7)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def enable_amp(cfg):
+    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper == 'AmpOptimWrapper':
+        print_log('AMP is already enabled in the config', logger='current',
+                  level=logging.WARNING)
+        return
+    if wrapper != 'OptimWrapper':
+        raise ValueError(f'--amp needs optim_wrapper.type OptimWrapper, the config has {wrapper}')
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.loss_scale = 'dynamic'
+
+
+def main():
+    args = parse_args()
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.launcher = args.launcher
+    set_work_dir(cfg, args.work_dir, args.config)
+    if prepare_runtime(cfg, args.launcher, amp=args.amp):
+        enable_amp(cfg)
+    if args.resume == 'auto':
+        cfg.resume = True
+    elif args.resume is not None:
+        if not os.path.isfile(args.resume):
+            raise FileNotFoundError(f'--resume: checkpoint {args.resume!r} does not exist')
+        cfg.resume, cfg.load_from = True, args.resume
+    check_data_roots(cfg, ('train_dataloader', 'val_dataloader'))
+    runner = build_runner(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
