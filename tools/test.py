@@ -12,7 +12,7 @@ import os.path as osp
 
 from mmengine.config import DictAction
 
-from hieraseg.utils import check_data_roots, prepare_runtime
+from hieraseg.utils import check_data_roots, check_hierarchy_fits_data, prepare_runtime
 from hieraseg.utils.tools import build_runner, load_config, set_work_dir
 
 
@@ -72,6 +72,7 @@ def main():
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
+    check_hierarchy_fits_data(cfg, ('test_dataloader', ))
     check_data_roots(cfg, ('test_dataloader', ))
     runner = build_runner(cfg)
     try:
@@ -79,6 +80,9 @@ def main():
     except RuntimeError as error:
         raise RuntimeError(f'checkpoint {args.checkpoint} does not fit the model of '
                            f'{args.config}:\n{error}') from None
+    if args.show or args.show_dir:
+        # mmengine gives the visualizer the data set's metainfo only in training loops.
+        runner.visualizer.dataset_meta = runner.test_loop.dataloader.dataset.metainfo
     runner.test()
 
 

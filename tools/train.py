@@ -10,7 +10,7 @@ import os
 from mmengine.config import DictAction
 from mmengine.logging import print_log
 
-from hieraseg.utils import check_data_roots, prepare_runtime
+from hieraseg.utils import check_data_roots, check_hierarchy_fits_data, prepare_runtime
 from hieraseg.utils.tools import build_runner, load_config, set_work_dir
 
 
@@ -62,6 +62,7 @@ def main():
         if not os.path.isfile(args.resume):
             raise FileNotFoundError(f'--resume: checkpoint {args.resume!r} does not exist')
         cfg.resume, cfg.load_from = True, args.resume
+    check_hierarchy_fits_data(cfg, ('train_dataloader', 'val_dataloader'))
     check_data_roots(cfg, ('train_dataloader', 'val_dataloader'))
     runner = build_runner(cfg)
     runner.train()

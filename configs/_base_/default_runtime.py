@@ -1,4 +1,5 @@
-# mmseg's runtime (default scope 'mmseg', SegLocalVisualizer, SegTTAModel, nccl) plus the
-# hieraseg plugins. tools/train.py and tools/test.py switch to gloo and BN without CUDA.
-_base_ = ['mmseg::_base_/default_runtime.py']
-custom_imports = dict(imports=['hieraseg'], allow_failed_imports=False)
+# mmseg's runtime (default scope 'mmseg', nccl, SegTTAModel) with the hieraseg plugins and a
+# visualizer that draws every hierarchy level. tools/train.py and tools/test.py switch to
+# gloo and BN where there is no CUDA.
+_base_ = ['mmseg::_base_/default_runtime.py', './hieraseg.py']
+visualizer = dict(type='HieraSegLocalVisualizer')

@@ -38,3 +38,45 @@ def check_data_roots(cfg: Config, dataloaders=DATALOADERS):
                 if folder and not osp.isdir(path):
                     raise FileNotFoundError(
                         f'{where}.data_prefix.{key}: folder {path!r} does not exist')
+
+
+def _heads(model: dict) -> Iterator[Tuple[str, dict]]:
+    """The decode and auxiliary head configs of a segmentor config."""
+    for key in ('decode_head', 'auxiliary_head'):
+        heads = model.get(key)
+        if isinstance(heads, dict):
+            yield f'model.{key}', heads
+        elif isinstance(heads, (list, tuple)):
+            for i, head in enumerate(heads):
+                yield f'model.{key}[{i}]', head
+
+
+def check_hierarchy_fits_data(cfg: Config, dataloaders=DATALOADERS):
+    """Raises a HierarchyError if a head's hierarchy does not have the data set's classes.
+
+    Run on the config, before anything is built, so that a wrong hierarchy is reported with
+    the two names involved rather than as a shape error in the first forward pass.
+    """
+    from mmengine.registry import DATASETS
+
+    from hieraseg.hierarchy import build_hierarchy
+    heads = [(where, head) for where, head in _heads(cfg.get('model') or {})
+             if head.get('hierarchy') is not None]
+    if not heads:
+        return
+    with DATASETS.switch_scope_and_registry(cfg.get('default_scope')) as registry:
+        for name in dataloaders:
+            loader = cfg.get(name)
+            if not loader:
+                continue
+            for where, dataset in _dataset_cfgs(loader.get('dataset'), f'{name}.dataset'):
+                dataset_type = dataset.get('type')
+                dataset_class = registry.get(dataset_type) if isinstance(dataset_type, str) \
+                    else dataset_type
+                metainfo = dict(getattr(dataset_class, 'METAINFO', None) or {})
+                metainfo.update(dataset.get('metainfo') or {})
+                if 'classes' not in metainfo:
+                    continue
+                for head_where, head in heads:
+                    build_hierarchy(head['hierarchy']).check_classes(
+                        metainfo['classes'], f'{where} ({dataset_type}), used by {head_where}')

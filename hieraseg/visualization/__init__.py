@@ -1,1 +1,3 @@
-__all__ = []
+from .hiera_visualizer import HieraSegLocalVisualizer
+
+__all__ = ['HieraSegLocalVisualizer']

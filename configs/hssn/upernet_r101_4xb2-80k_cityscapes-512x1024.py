@@ -1,0 +1,12 @@
+# Flat baseline for hssn-upernet_r101_4xb2-80k_cityscapes-512x1024.py: mmseg's UPerNet R101
+# (softmax CE on the 19 classes), evaluated at both hierarchy levels.
+_base_ = [
+    'mmseg::_base_/models/upernet_r50.py', '../_base_/datasets/hiera_cityscapes.py',
+    '../_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_80k.py'
+]
+crop_size = (512, 1024)
+data_preprocessor = dict(size=crop_size)
+model = dict(
+    data_preprocessor=data_preprocessor,
+    pretrained='open-mmlab://resnet101_v1c',
+    backbone=dict(depth=101))

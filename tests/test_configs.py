@@ -1,0 +1,62 @@
+"""Every config in configs/ loads and builds its model, and a wrong hierarchy is caught on
+the config, before anything is built."""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+from mmengine.registry import DATASETS, MODELS, TRANSFORMS, DefaultScope
+
+from hieraseg.hierarchy import HierarchyError
+from hieraseg.utils import check_hierarchy_fits_data
+from hieraseg.utils.config_checks import DATALOADERS, _dataset_cfgs
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = sorted(
+    osp.relpath(path, REPO) for path in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
+                                                  recursive=True)
+    if '_base_' not in path.split(osp.sep))
+
+
+def test_there_are_configs():
+    assert len(CONFIGS) >= 10
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_config_builds(path):
+    cfg = Config.fromfile(osp.join(REPO, path))
+    assert 'hieraseg' in cfg.custom_imports['imports']
+    check_hierarchy_fits_data(cfg)
+    model_cfg = cfg.model.copy()
+    model_cfg.pop('pretrained', None)  # nothing is downloaded
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        model = MODELS.build(model_cfg)
+    assert sum(p.numel() for p in model.parameters()) > 0
+    for name in DATALOADERS:  # data sets and transforms named in the config exist
+        if not cfg.get(name):
+            continue
+        for where, dataset in _dataset_cfgs(cfg[name].dataset, name):
+            with DATASETS.switch_scope_and_registry(cfg.default_scope) as registry:
+                assert registry.get(dataset.type) is not None, f'{where}: {dataset.type}'
+            for step in transform_types(dataset.get('pipeline') or []):
+                with TRANSFORMS.switch_scope_and_registry(cfg.default_scope) as registry:
+                    assert registry.get(step) is not None, f'{where}.pipeline: {step}'
+
+
+def transform_types(pipeline):
+    """Transform type names in a pipeline, including those nested in TestTimeAug."""
+    for step in pipeline:
+        if isinstance(step, (list, tuple)):
+            yield from transform_types(step)
+        elif isinstance(step, dict):
+            yield step['type']
+            yield from transform_types(step.get('transforms') or [])
+
+
+def test_wrong_hierarchy_is_a_config_error():
+    cfg = Config.fromfile(osp.join(REPO,
+                                   'configs/hssn/hssn-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'))
+    cfg.model.decode_head.hierarchy = 'cityscapes'
+    with pytest.raises(HierarchyError, match='19 leaf classes but train_dataloader.dataset '
+                       r'\(ToyShapesDataset\), used by model.decode_head has 6'):
+        check_hierarchy_fits_data(cfg)
