@@ -9,7 +9,7 @@ import pytest
 from hieraseg.datasets import generate_toy_shapes
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOY_CONFIG = 'configs/hssn/fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
+TOY_CONFIG = 'configs/hssn/hssn-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
 
 
 @pytest.fixture(scope='session')

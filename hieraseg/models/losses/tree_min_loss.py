@@ -6,6 +6,7 @@ from typing import Optional
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
 from mmseg.registry import MODELS
 
 from hieraseg.hierarchy import HierarchyError, HierarchyLike, build_hierarchy
@@ -19,6 +20,33 @@ def check_ignore_index(hierarchy, ignore_index, what: str):
     if 0 <= ignore_index < hierarchy.num_leaves:
         raise ValueError(f'{what}: ignore_index {ignore_index} is a leaf class id of the '
                          f'hierarchy {hierarchy.name!r} (0..{hierarchy.num_leaves - 1})')
+
+
+class FocalBinaryNLL(torch.autograd.Function):
+    """Element-wise ``-log sigmoid(x) * sigmoid(-x) ** gamma`` with a hand-written gradient
+    ``-sigmoid(-x) ** gamma * (sigmoid(-x) + gamma * softplus(-x) * sigmoid(x))``.
+
+    The loss evaluates this on every node of every pixel at full resolution; written with
+    autograd it costs several transcendental passes forward and backward, here one softplus
+    and one sigmoid. ``softplus(-x) = -log sigmoid(x)`` keeps it finite for any finite x.
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, gamma: float) -> torch.Tensor:
+        nll = F.softplus(-x)  # -log sigmoid(x)
+        q = torch.sigmoid(-x)  # sigmoid(-x) = 1 - sigmoid(x)
+        ctx.save_for_backward(nll, q)
+        ctx.gamma = gamma
+        return nll * q.pow(gamma) if gamma != 0 else nll
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad: torch.Tensor):
+        nll, q = ctx.saved_tensors
+        gamma = ctx.gamma
+        if gamma == 0:
+            return -grad * q, None
+        return -grad * q.pow(gamma) * (q + gamma * nll * (1 - q)), None
 
 
 @MODELS.register_module()
@@ -38,7 +66,7 @@ class TreeMinLoss(nn.Module):
     Since sigmoid is monotone, ``p_v = sigmoid(min of the ancestors' logits)`` and
     ``n_v = sigmoid(max of the descendants' logits)``; both extrema are propagated level by
     level (top-down min along parent links, bottom-up max grouped by parent), which needs
-    O(V * H * W) memory however wide the tree is, and the logs come from ``logsigmoid`` so
+    O(V * H * W) memory however wide the tree is, and the logs come from ``softplus`` so
     logits of any finite size give finite losses and gradients.
 
     Args:
@@ -143,11 +171,6 @@ class TreeMinLoss(nn.Module):
             descendant_max.append(torch.maximum(coarse, children_max))
         return ancestor_min, descendant_max
 
-    def _focal(self, log_value: torch.Tensor) -> torch.Tensor:
-        """``value ** gamma`` from ``log(value)``, with a finite gradient even where
-        ``value`` underflows to 0 (``pow`` would give 0 * inf there for gamma < 1)."""
-        return torch.exp(self.gamma * log_value)
-
     def forward(self,
                 logits: torch.Tensor,
                 leaf_labels: torch.Tensor,
@@ -183,13 +206,12 @@ class TreeMinLoss(nn.Module):
             node_ids = torch.arange(size, device=logits.device).view(1, -1, 1, 1)
             on_path = level_labels.unsqueeze(1) == node_ids  # [B, C_l, H, W]
 
-            # p_v = sigmoid(min logit), 1 - p_v = sigmoid(-min logit), likewise for n_v.
-            positive = -F.logsigmoid(ancestor_min[level])  # -log p_v
-            negative = -F.logsigmoid(-descendant_max[level])  # -log (1 - n_v)
-            if self.gamma != 0:
-                positive = positive * self._focal(F.logsigmoid(-ancestor_min[level]))
-                negative = negative * self._focal(F.logsigmoid(descendant_max[level]))
-            node_loss = torch.where(on_path, positive, negative).sum(1)  # [B, H, W]
+            # On the path the term is about p_v = sigmoid(a), a the ancestors' min logit;
+            # elsewhere about 1 - n_v = sigmoid(-d), d the descendants' max logit. With
+            # x = a or -d both are -log sigmoid(x) * sigmoid(-x)^gamma.
+            x = torch.where(on_path, ancestor_min[level], -descendant_max[level])
+            node_loss = FocalBinaryNLL.apply(x, self.gamma)  # [B, C_l, H, W]
+            node_loss = node_loss.sum(1)  # [B, H, W]
             if self.reduction_mode == 'level_mean':
                 node_loss = node_loss / size
             pixel_loss = pixel_loss + node_loss

@@ -1,0 +1,102 @@
+"""How much the HSSN losses add to a training iteration.
+
+One training iteration (forward, backward, SGD step) of DeepLabV3+ on random 512x512 images,
+batch 2: the HSSN model (V-channel classifier, embedding branch, focal tree-min +
+tree-triplet losses) against the same model with mmseg's softmax CE. The two are timed in
+alternation, so that a change in machine load hits both, and the median is reported.
+
+    python benchmarks/benchmark_hssn.py [--depth 18] [--iters 10] [--hierarchy cityscapes]
+"""
+import argparse
+import statistics
+import time
+
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+import hieraseg  # noqa: F401
+from hieraseg.hierarchy import build_hierarchy
+
+
+def build_model(depth: int, hierarchy, hssn: bool):
+    cfg = Config.fromfile('configs/hssn/deeplabv3plus_r101-d8_4xb2-80k_cityscapes-512x1024.py')
+    model = cfg.model
+    model.pop('pretrained')
+    model.backbone.depth = depth
+    model.data_preprocessor.size = (512, 512)
+    if depth < 50:  # ResNet-18/34 have no bottleneck expansion: 512 deepest channels
+        model.decode_head.update(in_channels=512, c1_in_channels=64)
+        model.auxiliary_head.update(in_channels=256)
+    model.decode_head.num_classes = model.auxiliary_head.num_classes = hierarchy.num_leaves
+    if hssn:
+        model.decode_head.type = 'HieraSepASPPHead'
+        model.decode_head.hierarchy = hierarchy
+        model.decode_head.loss_decode = dict(type='TreeMinLoss', gamma=2.0, loss_weight=1.0)
+        model.decode_head.loss_triplet = dict(type='TreeTripletLoss', loss_weight=0.5,
+                                              ramp=None)
+    cfg_norm = dict(type='BN', requires_grad=True)
+    for part in (model.backbone, model.decode_head, model.auxiliary_head):
+        part.norm_cfg = cfg_norm
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        built = MODELS.build(model)
+    built.init_weights()
+    return built.train()
+
+
+def batch(num_classes: int, generator: torch.Generator):
+    inputs = torch.randn(2, 3, 512, 512, generator=generator)
+    samples = []
+    for _ in range(2):
+        # blocks of classes, as in real label maps, so that triplets exist
+        blocks = torch.randint(0, num_classes, (1, 16, 16), generator=generator)
+        labels = blocks.repeat_interleave(32, 1).repeat_interleave(32, 2)
+        sample = SegDataSample(metainfo=dict(img_shape=(512, 512), pad_shape=(512, 512)))
+        sample.gt_sem_seg = PixelData(data=labels)
+        samples.append(sample)
+    return inputs, samples
+
+
+def train_step(model, optimizer, inputs, samples) -> float:
+    start = time.perf_counter()
+    losses = model(inputs, samples, mode='loss')
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    optimizer.zero_grad()
+    total.backward()
+    optimizer.step()
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument('--depth', type=int, default=18)
+    parser.add_argument('--iters', type=int, default=10)
+    parser.add_argument('--hierarchy', default='cityscapes')
+    args = parser.parse_args()
+    hierarchy = build_hierarchy(args.hierarchy)
+    torch.manual_seed(0)
+    models = {name: build_model(args.depth, hierarchy, name == 'hssn') for name in ('ce', 'hssn')}
+    optimizers = {n: torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
+                  for n, m in models.items()}
+    generator = torch.Generator().manual_seed(0)
+    data = [batch(hierarchy.num_leaves, generator) for _ in range(2)]
+    times = {name: [] for name in models}
+    for step in range(args.iters + 2):  # the first two are warm-up
+        for name in ('ce', 'hssn') if step % 2 == 0 else ('hssn', 'ce'):
+            elapsed = train_step(models[name], optimizers[name], *data[step % 2])
+            if step >= 2:
+                times[name].append(elapsed)
+    ce, hssn = (statistics.median(times[n]) for n in ('ce', 'hssn'))
+    print(f'DeepLabV3+ R{args.depth}, 512x512, batch 2, hierarchy {hierarchy.name} '
+          f'(V={hierarchy.num_nodes}), {torch.get_num_threads()} threads, '
+          f'median of {args.iters} iterations')
+    print(f'  softmax CE          : {ce:.3f} s/iter')
+    print(f'  HSSN (FTM + TT)     : {hssn:.3f} s/iter')
+    print(f'  HSSN / CE           : {hssn / ce:.3f} (+{100 * (hssn / ce - 1):.1f}%)')
+
+
+if __name__ == '__main__':
+    main()
