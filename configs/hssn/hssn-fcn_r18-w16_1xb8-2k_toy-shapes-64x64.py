@@ -8,5 +8,10 @@ model = dict(
         type='HieraFCNHead',
         hierarchy='toy_shapes',
         embedding_channels=32,
-        loss_decode=dict(_delete_=True, type='TreeMinLoss', gamma=2.0, loss_weight=1.0),
+        # node_sum: the paper's normalisation (sum over nodes). On this short schedule it
+        # trained better than the public code's per-level mean: leaf / colour mIoU 81.7 / 86.4
+        # against 75.5 / 86.3 (2000 iterations, seed 0; README, "Measured figures").
+        loss_decode=dict(
+            _delete_=True, type='TreeMinLoss', gamma=2.0, loss_weight=1.0,
+            reduction_mode='node_sum'),
         loss_triplet=dict(type='TreeTripletLoss', loss_weight=0.5, max_triplets_per_class=200)))

@@ -178,13 +178,13 @@ class ClassHierarchy:
         """Raises a clear error if a label is neither a leaf id nor ``ignore_index``."""
         if leaf_labels.is_floating_point() or leaf_labels.dtype == torch.bool:
             self._fail(f'{what} must be an integer tensor, got {leaf_labels.dtype}')
-        valid = leaf_labels != ignore_index
-        if not bool(valid.any()):
-            return
-        present = leaf_labels[valid]
-        low, high = int(present.min()), int(present.max())
-        if low < 0 or high >= self.num_leaves:
-            bad = low if low < 0 else high
+        # one pass and one host sync in the common case; the offending value is looked up
+        # only when there is one
+        outside = ((leaf_labels < 0) | (leaf_labels >= self.num_leaves)) & \
+            (leaf_labels != ignore_index)
+        if bool(outside.any()):
+            bad = leaf_labels[outside]
+            bad = int(bad.min()) if int(bad.min()) < 0 else int(bad.max())
             self._fail(f'{what}: label {bad} is outside the {self.num_leaves} leaf classes '
                        f'and is not the ignore index {ignore_index}')
 

@@ -23,30 +23,39 @@ def check_ignore_index(hierarchy, ignore_index, what: str):
 
 
 class FocalBinaryNLL(torch.autograd.Function):
-    """Element-wise ``-log sigmoid(x) * sigmoid(-x) ** gamma`` with a hand-written gradient
-    ``-sigmoid(-x) ** gamma * (sigmoid(-x) + gamma * softplus(-x) * sigmoid(x))``.
+    """Element-wise ``-log sigmoid(x) * sigmoid(-x) ** gamma`` for
+    ``x = where(on_path, ancestor_min, -descendant_max)``, with a hand-written gradient
+    ``dL/dx = -sigmoid(-x) ** gamma * (sigmoid(-x) + gamma * softplus(-x) * sigmoid(x))``.
 
     The loss evaluates this on every node of every pixel at full resolution; written with
     autograd it costs several transcendental passes forward and backward, here one softplus
-    and one sigmoid. ``softplus(-x) = -log sigmoid(x)`` keeps it finite for any finite x.
+    and one sigmoid, and the selection between the two branches is done in the same pass.
+    ``softplus(-x) = -log sigmoid(x)`` keeps it finite for any finite x.
     """
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, gamma: float) -> torch.Tensor:
+    def forward(ctx, on_path: torch.Tensor, ancestor_min: torch.Tensor,
+                descendant_max: torch.Tensor, gamma: float) -> torch.Tensor:
+        x = torch.where(on_path, ancestor_min, descendant_max.neg())
         nll = F.softplus(-x)  # -log sigmoid(x)
         q = torch.sigmoid(-x)  # sigmoid(-x) = 1 - sigmoid(x)
-        ctx.save_for_backward(nll, q)
+        ctx.save_for_backward(on_path, nll, q)
         ctx.gamma = gamma
         return nll * q.pow(gamma) if gamma != 0 else nll
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad: torch.Tensor):
-        nll, q = ctx.saved_tensors
+        on_path, nll, q = ctx.saved_tensors
         gamma = ctx.gamma
         if gamma == 0:
-            return -grad * q, None
-        return -grad * q.pow(gamma) * (q + gamma * nll * (1 - q)), None
+            grad_x = -grad * q
+        else:
+            grad_x = -grad * q.pow(gamma) * (q + gamma * nll * (1 - q))
+        zero = grad_x.new_zeros(())
+        # x = a on the path, -d elsewhere
+        return (None, torch.where(on_path, grad_x, zero), torch.where(on_path, zero, -grad_x),
+                None)
 
 
 @MODELS.register_module()
@@ -209,8 +218,8 @@ class TreeMinLoss(nn.Module):
             # On the path the term is about p_v = sigmoid(a), a the ancestors' min logit;
             # elsewhere about 1 - n_v = sigmoid(-d), d the descendants' max logit. With
             # x = a or -d both are -log sigmoid(x) * sigmoid(-x)^gamma.
-            x = torch.where(on_path, ancestor_min[level], -descendant_max[level])
-            node_loss = FocalBinaryNLL.apply(x, self.gamma)  # [B, C_l, H, W]
+            node_loss = FocalBinaryNLL.apply(on_path, ancestor_min[level],
+                                             descendant_max[level], self.gamma)
             node_loss = node_loss.sum(1)  # [B, H, W]
             if self.reduction_mode == 'level_mean':
                 node_loss = node_loss / size
