@@ -1,1 +1,3 @@
-__all__ = []
+from .sinkhorn_clustering_hook import SinkhornClusteringHook
+
+__all__ = ['SinkhornClusteringHook']

@@ -1,6 +1,10 @@
+from .dnc_cls_head import DNCClsHead
+from .dnc_decode_heads import (DNCASPPHead, DNCFCNHead, DNCSepASPPHead,
+                               DNCUPerHead)
 from .hiera_heads import (HieraFCNHead, HieraHeadMixin, HieraSepASPPHead, HieraUPerHead,
                           leaf_path_scores)
 
 __all__ = [
     'HieraHeadMixin', 'HieraSepASPPHead', 'HieraFCNHead', 'HieraUPerHead', 'leaf_path_scores'
 ]
+__all__ += ['DNCClsHead', 'DNCFCNHead', 'DNCASPPHead', 'DNCSepASPPHead', 'DNCUPerHead']

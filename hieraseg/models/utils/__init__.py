@@ -1,1 +1,11 @@
-__all__ = []
+from .feature_memory import FeatureMemory, class_ranks, subsample_per_class
+from .sinkhorn import batched_sinkhorn
+from .sub_centroid_classifier import SubCentroidClassifier
+from .sub_centroid_clustering import (ClusteringResult, assign_sub_centroids, cluster_memory,
+                                      cluster_sub_centroids, momentum_update_centroids)
+
+__all__ = [
+    'batched_sinkhorn', 'SubCentroidClassifier', 'FeatureMemory', 'class_ranks',
+    'subsample_per_class', 'ClusteringResult', 'assign_sub_centroids', 'cluster_sub_centroids',
+    'cluster_memory', 'momentum_update_centroids'
+]

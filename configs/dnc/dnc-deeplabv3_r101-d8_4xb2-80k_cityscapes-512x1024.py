@@ -1,0 +1,17 @@
+# DNC-DeepLabV3, ResNet-101, Cityscapes (paper: 78.1 -> 79.1 mIoU).
+# Baseline: deeplabv3_r101-d8_4xb2-80k_cityscapes-512x1024.py.
+# Here its decode head's parametric classifier is replaced by a projection + K=10
+# cosine sub-centroids per class, moved by the SinkhornClusteringHook.
+_base_ = ['./deeplabv3_r101-d8_4xb2-80k_cityscapes-512x1024.py']
+model = dict(decode_head=dict(type='DNCASPPHead', num_sub_centroids=10, logit_norm='layernorm'))
+# Up to 2000 pixel embeddings per class, gathered from all GPUs, clustered every iteration.
+custom_hooks = [
+    dict(
+        type='SinkhornClusteringHook',
+        interval=1,
+        momentum=0.999,
+        epsilon=0.05,
+        iterations=3,
+        memory_size=2000,
+        memory_dtype='float32')
+]

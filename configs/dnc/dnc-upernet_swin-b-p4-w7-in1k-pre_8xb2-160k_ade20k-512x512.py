@@ -1,0 +1,17 @@
+# DNC-UPerNet, Swin-B, ADE20K (paper: 48.0 -> 48.6 mIoU).
+# Baseline: upernet_swin-b-p4-w7-in1k-pre_8xb2-160k_ade20k-512x512.py.
+# Here its decode head's parametric classifier is replaced by a projection + K=10
+# cosine sub-centroids per class, moved by the SinkhornClusteringHook.
+_base_ = ['./upernet_swin-b-p4-w7-in1k-pre_8xb2-160k_ade20k-512x512.py']
+model = dict(decode_head=dict(type='DNCUPerHead', num_sub_centroids=10, logit_norm='layernorm'))
+# Up to 1000 pixel embeddings per class, gathered from all GPUs, clustered every iteration.
+custom_hooks = [
+    dict(
+        type='SinkhornClusteringHook',
+        interval=1,
+        momentum=0.999,
+        epsilon=0.05,
+        iterations=3,
+        memory_size=1000,
+        memory_dtype='float16')
+]

@@ -1,0 +1,3 @@
+# Parametric baseline of dnc_resnet50_8xb32_in1k.py: mmpretrain's own config, unchanged.
+_base_ = ['mmpretrain::resnet/resnet50_8xb32_in1k.py']
+custom_imports = dict(imports=['hieraseg'], allow_failed_imports=False)

@@ -1,0 +1,249 @@
+"""The hook that owns DNC's sub-centroid clustering.
+
+After every training iteration it takes, from every :class:`SubCentroidClassifier` in the
+model, the detached features and labels of that iteration's forward, gathers them from all
+ranks, marks which ones the classifier gets right (its prediction, as it stands after that
+iteration's optimizer step, equals the label; the mark stays with the feature), and
+appends them to a per-class :class:`FeatureMemory`. Every ``interval`` iterations it
+clusters the whole memory (batched Sinkhorn with equipartition over all of a class's
+features, hard assignment) and moves each sub-centroid towards the mean of the correctly
+classified features assigned to it (momentum update). Every rank sees the same gathered data and runs the same deterministic step, so
+the centroids stay identical across ranks without being broadcast.
+
+The clustering step is incremental (:func:`cluster_memory`): the memory keeps the sums of
+the assigned features and only the features whose assignment changed are read again.
+
+The memories (with that clustering state) are saved in checkpoints under
+``checkpoint['dnc_memory']`` and restored on resume (``after_load_checkpoint``); the
+centroids are model buffers and travel with the model's state dict.
+"""
+import logging
+import math
+from typing import Dict, List, Optional, Tuple
+
+import torch
+from mmengine.dist import all_gather, broadcast, get_rank, get_world_size
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmengine.registry import HOOKS
+from torch import Tensor
+
+from hieraseg.models.utils import (FeatureMemory, SubCentroidClassifier, cluster_memory,
+                                   subsample_per_class)
+
+__all__ = ['SinkhornClusteringHook']
+
+CHECKPOINT_KEY = 'dnc_memory'
+
+
+def _all_gather_rows(x: Tensor) -> Tensor:
+    """Concatenate ``x [n_r, ...]`` of every rank in rank order (``n_r`` may differ)."""
+    if get_world_size() == 1:
+        return x
+    size = torch.tensor([x.shape[0]], device=x.device, dtype=torch.long)
+    sizes = [int(s) for s in all_gather(size)]
+    padded = x.new_zeros((max(sizes), ) + tuple(x.shape[1:]))
+    padded[:x.shape[0]] = x
+    parts = all_gather(padded)
+    return torch.cat([p[:n] for p, n in zip(parts, sizes)], dim=0)
+
+
+@HOOKS.register_module()
+class SinkhornClusteringHook(Hook):
+    """Sub-centroid discovery for DNC heads (Sinkhorn-Knopp + momentum update).
+
+    Args:
+        interval (int): cluster every ``interval`` training iterations (features are
+            added to the memory at every iteration). Defaults to 1.
+        momentum (float): mu of ``p <- normalise(mu p + (1 - mu) mean)``, in [0, 1].
+            Defaults to 0.999.
+        epsilon (float): Sinkhorn temperature, > 0. Defaults to 0.05.
+        iterations (int): Sinkhorn iterations, >= 1. Defaults to 3.
+        memory_size (int): features kept per class (FIFO), at least K of every DNC head.
+            Each iteration adds at most ``memory_size`` (randomly chosen) features per
+            class. Defaults to 256.
+        memory_dtype (str): ``'float32'`` or ``'float16'`` storage. Defaults to float32.
+        begin (int): first iteration (0-based) that may cluster. Defaults to 0.
+        seed (int): seed of the per-iteration feature subsampling. Defaults to 0.
+    """
+
+    priority = 'NORMAL'  # before CheckpointHook (VERY_LOW): checkpoints see the update
+
+    def __init__(self,
+                 interval: int = 1,
+                 momentum: float = 0.999,
+                 epsilon: float = 0.05,
+                 iterations: int = 3,
+                 memory_size: int = 256,
+                 memory_dtype: str = 'float32',
+                 begin: int = 0,
+                 seed: int = 0):
+        for name, value, low in (('interval', interval, 1), ('iterations', iterations, 1),
+                                 ('memory_size', memory_size, 1), ('begin', begin, 0)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise ValueError(f'SinkhornClusteringHook: {name} must be an integer '
+                                 f'>= {low}, got {value!r}')
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f'SinkhornClusteringHook: momentum must lie in [0, 1], '
+                             f'got {momentum}')
+        if not epsilon > 0:
+            raise ValueError(f'SinkhornClusteringHook: epsilon must be > 0, got {epsilon}')
+        if memory_dtype not in ('float32', 'float16', 'bfloat16'):
+            raise ValueError('SinkhornClusteringHook: memory_dtype must be float32, '
+                             f'float16 or bfloat16, got {memory_dtype!r}')
+        self.interval = interval
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.iterations = iterations
+        self.memory_size = memory_size
+        self.memory_dtype = memory_dtype
+        self.begin = begin
+        self.seed = seed
+        self.classifiers: Optional[List[Tuple[str, SubCentroidClassifier]]] = None
+        self.memories: Dict[str, FeatureMemory] = {}
+        self._pending_state: Optional[dict] = None
+        self._warned_empty = False
+
+    # --- set-up -------------------------------------------------------------------------
+    @staticmethod
+    def find_classifiers(model) -> List[Tuple[str, SubCentroidClassifier]]:
+        """``(name, module)`` of every SubCentroidClassifier in a (wrapped) model."""
+        if is_model_wrapper(model):
+            model = model.module
+        return [(name, m) for name, m in model.named_modules()
+                if isinstance(m, SubCentroidClassifier)]
+
+    def setup(self, model) -> None:
+        """Find the DNC classifiers and create their memories (idempotent)."""
+        if self.classifiers is not None:
+            return
+        classifiers = self.find_classifiers(model)
+        if not classifiers:
+            raise RuntimeError('SinkhornClusteringHook: the model has no DNC head '
+                               '(no SubCentroidClassifier module)')
+        for name, clf in classifiers:
+            if self.memory_size < clf.num_sub_centroids:
+                raise ValueError(
+                    f'SinkhornClusteringHook: memory_size={self.memory_size} is smaller '
+                    f'than the {clf.num_sub_centroids} sub-centroids per class of '
+                    f'{name!r}; every class needs at least K features to cluster')
+            memory = FeatureMemory(clf.num_classes, self.memory_size, clf.feat_dim,
+                                   dtype=self.memory_dtype,
+                                   num_sub_centroids=clf.num_sub_centroids)
+            self.memories[name] = memory.to(clf.centroids.device)
+        self.classifiers = classifiers
+        if self._pending_state is not None:
+            self._load_memories(self._pending_state)
+            self._pending_state = None
+
+    def before_train(self, runner) -> None:
+        self.setup(runner.model)
+        # Start every rank from rank 0's centroids (DDP also does this when it wraps the
+        # model, but not for buffers it was told to ignore, nor after a custom init).
+        for _, clf in self.classifiers:
+            broadcast(clf.centroids, src=0)
+
+    # --- checkpoints --------------------------------------------------------------------
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        if self.memories:
+            checkpoint[CHECKPOINT_KEY] = {
+                name: {k: v.detach().cpu() for k, v in memory.state_dict().items()}
+                for name, memory in self.memories.items()
+            }
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        state = checkpoint.get(CHECKPOINT_KEY)
+        if state is None:
+            return
+        if self.memories:
+            self._load_memories(state)
+        else:
+            self._pending_state = state  # memories are created in before_train
+
+    def _load_memories(self, state: dict) -> None:
+        for name, memory in self.memories.items():
+            saved = state.get(name)
+            if saved is None:
+                print_log(f'SinkhornClusteringHook: no saved memory for {name!r}; it '
+                          'starts empty', logger='current', level=logging.WARNING)
+                continue
+            expected = {k: tuple(v.shape) for k, v in memory.state_dict().items()}
+            found = {k: tuple(v.shape) for k, v in saved.items()}
+            if found != expected:
+                print_log(f'SinkhornClusteringHook: saved memory of {name!r} has buffers '
+                          f'{found}, expected {expected}; it starts empty',
+                          logger='current', level=logging.WARNING)
+                continue
+            memory.load_state_dict(saved)
+
+    # --- the training step --------------------------------------------------------------
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs=None) -> None:
+        self.setup(runner.model)
+        do_cluster = runner.iter >= self.begin and \
+            self.every_n_train_iters(runner, self.interval)
+        for name, clf in self.classifiers:
+            self.update_memory(name, clf, runner.iter)
+            if do_cluster:
+                self.cluster(name, clf, runner)
+
+    @torch.no_grad()
+    def update_memory(self, name: str, clf: SubCentroidClassifier, step: int = 0) -> None:
+        """Gather the classifier's kept features from all ranks into its memory."""
+        memory = self.memories[name]
+        device = clf.centroids.device
+        kept = clf.pop_kept()
+        if kept is None:  # still take part in the collectives below
+            kept = (torch.zeros(0, clf.feat_dim, device=device),
+                    torch.zeros(0, dtype=torch.long, device=device))
+        feats, labels = kept[0].to(device), kept[1].to(device)
+
+        finite = torch.isfinite(feats).all(dim=1)
+        in_range = (labels >= 0) & (labels < clf.num_classes)
+        good = finite & in_range
+        if not bool(good.all()):
+            print_log(f'SinkhornClusteringHook: {name}: dropped '
+                      f'{int((~finite).sum())} non-finite features and '
+                      f'{int((~in_range).sum())} labels outside [0, {clf.num_classes}) '
+                      'before clustering', logger='current', level=logging.WARNING)
+            feats, labels = feats[good], labels[good]
+
+        generator = torch.Generator(device=device)
+        generator.manual_seed(self.seed + 1000003 * step + get_rank())
+        per_rank = math.ceil(self.memory_size / get_world_size())
+        idx = subsample_per_class(labels, per_rank, clf.num_classes, generator)
+        feats, labels = feats[idx], labels[idx]
+        correct = clf.predict(feats) == labels if feats.shape[0] else \
+            torch.zeros(0, dtype=torch.bool, device=device)
+
+        feats = _all_gather_rows(feats)
+        meta = _all_gather_rows(torch.stack([labels, correct.long()], dim=1))
+        memory.enqueue(feats, meta[:, 0], meta[:, 1].bool())
+
+    @torch.no_grad()
+    def cluster(self, name: str, clf: SubCentroidClassifier, runner=None):
+        """One clustering step on the memory of ``name``; updates ``clf.centroids``."""
+        memory = self.memories[name]
+        result = cluster_memory(clf.centroids, memory, momentum=self.momentum,
+                                epsilon=self.epsilon, iters=self.iterations)
+        if not bool(torch.isfinite(result.centroids).all()):
+            raise RuntimeError(f'SinkhornClusteringHook: {name}: the clustering step '
+                               'produced non-finite centroids; they were not applied')
+        clf.centroids.copy_(result.centroids)
+
+        num_empty = int(result.empty_classes.sum())
+        if num_empty and not self._warned_empty:
+            print_log(f'SinkhornClusteringHook: {name}: {num_empty} of '
+                      f'{clf.num_classes} classes have no feature in the memory yet; '
+                      'their sub-centroids stay as they are (counted as '
+                      '"dnc_empty_classes" in the training log)',
+                      logger='current', level=logging.INFO)
+            self._warned_empty = True
+        if runner is not None:
+            suffix = '' if len(self.classifiers) == 1 else f'/{name}'
+            runner.message_hub.update_scalar(f'train/dnc_empty_classes{suffix}',
+                                             num_empty)
+            runner.message_hub.update_scalar(f'train/dnc_moved_centroids{suffix}',
+                                             float(result.updated.float().mean()))
+        return result

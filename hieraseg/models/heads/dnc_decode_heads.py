@@ -1,0 +1,137 @@
+"""DNC segmentation heads: mmseg's decode heads with a nearest-sub-centroid classifier.
+
+Each head subclasses the mmseg head it names and changes one thing, shared through
+:class:`DNCDecodeHeadMixin`: the parametric ``conv_seg`` is replaced by a projection
+(1x1 conv -> norm -> ReLU -> 1x1 conv) to an embedding, L2-normalised per pixel, and a
+:class:`SubCentroidClassifier`. During training the head keeps the detached embeddings of
+the labelled pixels (labels nearest-resized to the embedding map, ignore pixels left out)
+for the :class:`SinkhornClusteringHook`.
+"""
+from typing import Optional
+
+import torch.nn as nn
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmseg.models.decode_heads import (ASPPHead, DepthwiseSeparableASPPHead, FCNHead,
+                                       UPerHead)
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from hieraseg.models.utils import SubCentroidClassifier
+
+__all__ = ['DNCDecodeHeadMixin', 'DNCFCNHead', 'DNCASPPHead', 'DNCSepASPPHead',
+           'DNCUPerHead']
+
+
+class DNCDecodeHeadMixin:
+    """Replaces an mmseg decode head's ``conv_seg`` with projection + sub-centroids.
+
+    Put it first in the bases: ``class DNCFCNHead(DNCDecodeHeadMixin, FCNHead)``.
+
+    Args:
+        num_sub_centroids (int): K per class. Defaults to 10 (the paper's segmentation
+            setting).
+        embed_channels (int, optional): embedding width D; defaults to ``channels``.
+        logit_norm (str): ``'layernorm'`` or ``'temperature'``.
+        temperature (float): for ``logit_norm='temperature'``.
+        loss_contrast_weight (float): weight of the sub-centroid contrast CE (0 = off;
+            ProtoSeg uses 0.01).
+        loss_compact_weight (float): weight of the compactness term (0 = off; ProtoSeg
+            uses 0.001).
+        contrast_temperature (float): divides the similarities in the contrast CE.
+        **kwargs: the parent head's arguments. ``init_cfg`` defaults to None, since the
+            parent's default initialises ``conv_seg``, which no longer exists.
+    """
+
+    def __init__(self,
+                 *,
+                 num_sub_centroids: int = 10,
+                 embed_channels: Optional[int] = None,
+                 logit_norm: str = 'layernorm',
+                 temperature: float = 0.1,
+                 loss_contrast_weight: float = 0.0,
+                 loss_compact_weight: float = 0.0,
+                 contrast_temperature: float = 1.0,
+                 **kwargs):
+        kwargs.setdefault('init_cfg', None)
+        super().__init__(**kwargs)
+        if self.out_channels != self.num_classes:
+            raise ValueError(f'{type(self).__name__} needs out_channels == num_classes '
+                             '(a single-channel binary output has no class centroids)')
+        if embed_channels is None:
+            embed_channels = self.channels
+        if loss_contrast_weight < 0 or loss_compact_weight < 0:
+            raise ValueError('loss weights must be >= 0')
+        if not contrast_temperature > 0:
+            raise ValueError(f'contrast_temperature must be > 0, got {contrast_temperature}')
+        del self.conv_seg
+        self.projection = nn.Sequential(
+            ConvModule(self.channels, self.channels, 1, conv_cfg=self.conv_cfg,
+                       norm_cfg=self.norm_cfg, act_cfg=self.act_cfg),
+            nn.Conv2d(self.channels, embed_channels, kernel_size=1))
+        self.classifier = SubCentroidClassifier(
+            self.num_classes, num_sub_centroids, embed_channels,
+            logit_norm=logit_norm, temperature=temperature)
+        self.loss_contrast_weight = float(loss_contrast_weight)
+        self.loss_compact_weight = float(loss_compact_weight)
+        self.contrast_temperature = float(contrast_temperature)
+        self._train_forward = None
+
+    def embed(self, feat: Tensor) -> Tensor:
+        """Per-pixel embeddings ``[B, D, H, W]`` (not yet normalised) of head features."""
+        if self.dropout is not None:
+            feat = self.dropout(feat)
+        return self.projection(feat)
+
+    def cls_seg(self, feat: Tensor) -> Tensor:
+        """Logits ``[B, C, H, W]`` of head features ``[B, channels, H, W]``."""
+        emb = self.embed(feat)
+        batch, dim, height, width = emb.shape
+        flat = emb.permute(0, 2, 3, 1).reshape(-1, dim)
+        logits, sims = self.classifier(flat, return_similarities=True)
+        # loss_by_feat needs the embeddings and similarities of this forward.
+        self._train_forward = (flat, sims, (height, width)) if self.training else None
+        return logits.view(batch, height, width, -1).permute(0, 3, 1, 2).contiguous()
+
+    def loss_by_feat(self, seg_logits: Tensor, batch_data_samples) -> dict:
+        """The parent's losses, plus the optional sub-centroid terms; keeps the labelled
+        pixels' embeddings for the clustering hook."""
+        losses = super().loss_by_feat(seg_logits, batch_data_samples)
+        cached, self._train_forward = self._train_forward, None
+        if cached is None:
+            return losses
+        flat, sims, size = cached
+        labels = self._stack_batch_gt(batch_data_samples)  # [B, 1, H_img, W_img]
+        labels = F.interpolate(labels.float(), size=size, mode='nearest')
+        labels = labels.long().reshape(-1)
+        valid = (labels != self.ignore_index) & (labels >= 0) & \
+            (labels < self.num_classes)
+        labels = labels[valid]
+        self.classifier.keep_for_clustering(flat[valid], labels)
+        losses.update(self.classifier.auxiliary_losses(
+            sims[valid], labels,
+            contrast_weight=self.loss_contrast_weight,
+            compact_weight=self.loss_compact_weight,
+            contrast_temperature=self.contrast_temperature))
+        return losses
+
+
+@MODELS.register_module()
+class DNCFCNHead(DNCDecodeHeadMixin, FCNHead):
+    """DNC-FCN: :class:`mmseg.models.FCNHead` with a sub-centroid classifier."""
+
+
+@MODELS.register_module()
+class DNCASPPHead(DNCDecodeHeadMixin, ASPPHead):
+    """DNC-DeepLabV3: :class:`mmseg.models.ASPPHead` with a sub-centroid classifier."""
+
+
+@MODELS.register_module()
+class DNCSepASPPHead(DNCDecodeHeadMixin, DepthwiseSeparableASPPHead):
+    """DNC-DeepLabV3+: :class:`mmseg.models.DepthwiseSeparableASPPHead` with a
+    sub-centroid classifier."""
+
+
+@MODELS.register_module()
+class DNCUPerHead(DNCDecodeHeadMixin, UPerHead):
+    """DNC-UPerNet: :class:`mmseg.models.UPerHead` with a sub-centroid classifier."""

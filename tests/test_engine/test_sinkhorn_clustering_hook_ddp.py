@@ -1,0 +1,98 @@
+"""Two gloo processes: gathered features give identical centroids and memories on both ranks."""
+import socket
+
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+import torch.nn.functional as F
+
+WORLD_SIZE = 2
+STEPS = 6
+NUM_CLASSES = 5
+MEMORY_SIZE = 12
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def train_and_collect(rank):
+    """A few DDP steps with the hook; returns every rank's final state (gathered)."""
+    from types import SimpleNamespace
+
+    from mmengine.logging import MessageHub
+    from torch.nn.parallel import DistributedDataParallel
+
+    from hieraseg.engine.hooks import SinkhornClusteringHook
+    from tests.test_engine.test_sinkhorn_clustering_hook import TinyDNC
+
+    class Model(TinyDNC):
+        forward = TinyDNC.train_forward
+
+    model = Model(num_classes=NUM_CLASSES, k=3, seed=0)
+    # broadcast_buffers=False: DDP must not re-sync the centroids at each forward, so
+    # equality at the end comes from the hook alone.
+    ddp = DistributedDataParallel(model, broadcast_buffers=False)
+    if rank == 1:  # different starting centroids: the hook's before_train aligns them
+        torch.manual_seed(123)
+        model.classifier.centroids.copy_(
+            F.normalize(torch.randn_like(model.classifier.centroids), dim=-1))
+    hook = SinkhornClusteringHook(memory_size=MEMORY_SIZE, momentum=0.8)
+    runner = SimpleNamespace(model=ddp, iter=0,
+                             message_hub=MessageHub.get_instance(f'ddp_test_{rank}'))
+    hook.before_train(runner)
+    optim = torch.optim.SGD(ddp.parameters(), lr=0.1)
+    g = torch.Generator().manual_seed(100 + rank)  # each rank sees different data
+    local_counts = torch.zeros(NUM_CLASSES, dtype=torch.long)
+    for step in range(STEPS):
+        x = torch.randn(8 + 4 * rank, 8, generator=g)  # unequal batch sizes
+        labels = torch.randint(0, NUM_CLASSES, (x.shape[0], ), generator=g)
+        local_counts += torch.bincount(labels, minlength=NUM_CLASSES)
+        loss = ddp(x, labels)
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+        runner.iter = step
+        hook.after_train_iter(runner, step)
+
+    memory = hook.memories['classifier']
+    state = [model.classifier.centroids, memory.features, memory.count,
+             memory.correct.to(torch.uint8)]
+    gathered = []
+    for t in state:
+        parts = [torch.empty_like(t) for _ in range(WORLD_SIZE)]
+        dist.all_gather(parts, t.contiguous())
+        gathered.append(parts)
+    dist.all_reduce(local_counts)
+    return gathered, local_counts
+
+
+def worker(rank, port, result_file):
+    torch.set_num_threads(1)
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
+                            world_size=WORLD_SIZE)
+    try:
+        # In a function of its own, so that the DDP objects are gone before the process
+        # group is destroyed (the reverse order can hang at exit).
+        gathered, total_counts = train_and_collect(rank)
+        if rank == 0:
+            torch.save(dict(gathered=gathered, total_counts=total_counts), result_file)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_identical_centroids_and_memory_on_both_ranks(tmp_path):
+    result_file = str(tmp_path / 'result.pth')
+    mp.spawn(worker, args=(free_port(), result_file), nprocs=WORLD_SIZE, join=True)
+    result = torch.load(result_file, weights_only=True)
+    centroids, features, counts, correct = result['gathered']
+    assert torch.equal(centroids[0], centroids[1])
+    assert torch.equal(features[0], features[1])
+    assert torch.equal(counts[0], counts[1])
+    assert torch.equal(correct[0], correct[1])
+    # The memory holds the features of both ranks (at most MEMORY_SIZE per class).
+    assert torch.equal(counts[0], result['total_counts'].clamp(max=MEMORY_SIZE))
+    norms = centroids[0].norm(dim=-1)
+    assert torch.allclose(norms, torch.ones_like(norms), atol=1e-6)

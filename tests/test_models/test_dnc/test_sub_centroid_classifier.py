@@ -1,0 +1,82 @@
+"""SubCentroidClassifier: scores, logit normalisation, kept features, auxiliary losses."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from hieraseg.models.utils import SubCentroidClassifier
+
+
+def test_logits_are_max_over_sub_centroids():
+    torch.manual_seed(0)
+    clf = SubCentroidClassifier(5, 3, 8, logit_norm='temperature', temperature=0.5)
+    x = torch.randn(7, 8)
+    logits, sims = clf(x, return_similarities=True)
+    assert logits.shape == (7, 5) and sims.shape == (7, 5, 3)
+    expected = torch.einsum('nd,ckd->nck', F.normalize(x, dim=1), clf.centroids)
+    assert torch.allclose(sims, expected, atol=1e-6)
+    assert torch.allclose(logits, expected.amax(-1) / 0.5, atol=1e-6)
+    assert torch.equal(clf.predict(x), logits.argmax(1))
+
+
+def test_layernorm_is_learnable_and_over_classes():
+    clf = SubCentroidClassifier(4, 2, 6)
+    assert isinstance(clf.norm, torch.nn.LayerNorm)
+    assert sum(p.numel() for p in clf.parameters()) == 8
+    assert 'centroids' in clf.state_dict() and not clf.centroids.requires_grad
+    logits = clf(torch.randn(3, 6))
+    assert torch.allclose(logits.mean(1), torch.zeros(3), atol=1e-5)
+
+
+def test_centroids_are_unit_vectors():
+    clf = SubCentroidClassifier(10, 4, 32)
+    assert torch.allclose(clf.centroids.norm(dim=-1), torch.ones(10, 4), atol=1e-6)
+
+
+def test_kept_features_are_normalised_detached_and_popped_once():
+    clf = SubCentroidClassifier(3, 2, 4)
+    x = torch.randn(5, 4, requires_grad=True)
+    clf.keep_for_clustering(x * 3, torch.tensor([0, 1, 2, 0, 1]))
+    feats, labels = clf.pop_kept()
+    assert not feats.requires_grad and feats.dtype == torch.float32
+    assert torch.allclose(feats.norm(dim=1), torch.ones(5), atol=1e-6)
+    assert labels.tolist() == [0, 1, 2, 0, 1]
+    assert clf.pop_kept() is None
+
+
+def test_auxiliary_losses():
+    torch.manual_seed(0)
+    clf = SubCentroidClassifier(3, 2, 4, logit_norm='temperature')
+    x = torch.randn(6, 4, requires_grad=True)
+    labels = torch.tensor([0, 1, 2, 0, 1, 2])
+    _, sims = clf(x, return_similarities=True)
+    assert clf.auxiliary_losses(sims, labels) == {}
+    losses = clf.auxiliary_losses(sims, labels, contrast_weight=0.01, compact_weight=0.001)
+    own = sims[torch.arange(6), labels]
+    best, k = own.max(1)
+    ce = F.cross_entropy(sims.reshape(6, -1), labels * 2 + k)
+    assert torch.allclose(losses['loss_contrast'], 0.01 * ce)
+    assert torch.allclose(losses['loss_compact'], 0.001 * ((1 - best)**2).mean())
+    sum(losses.values()).backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+    empty = clf.auxiliary_losses(sims[:0], labels[:0], 1.0, 1.0)
+    assert all(float(v.detach()) == 0.0 for v in empty.values())
+
+
+@pytest.mark.parametrize('kwargs,match', [
+    (dict(num_sub_centroids=0), 'num_sub_centroids'),
+    (dict(num_sub_centroids=-2), 'num_sub_centroids'),
+    (dict(feat_dim=0), 'feat_dim'),
+    (dict(logit_norm='softmax'), 'logit_norm'),
+    (dict(logit_norm='temperature', temperature=0.0), 'temperature'),
+    (dict(num_classes=1), 'layernorm'),
+])
+def test_bad_arguments_raise(kwargs, match):
+    args = dict(num_classes=3, num_sub_centroids=2, feat_dim=4)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        SubCentroidClassifier(**args)
+
+
+def test_bad_feature_shape_raises():
+    with pytest.raises(ValueError, match=r'\[N, 4\]'):
+        SubCentroidClassifier(3, 2, 4)(torch.randn(2, 5))
