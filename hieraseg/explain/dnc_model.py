@@ -1,0 +1,373 @@
+"""A trained DNC model, loaded for the explanation tools, and its feature path.
+
+:func:`load_dnc_model` builds the model of a config (mmseg segmentor or mmpretrain
+classifier), loads a checkpoint strictly, and finds the :class:`SubCentroidClassifier`
+that makes the model's predictions (``decode_head.classifier`` / ``head.classifier``).
+:meth:`DNCModel.embed` returns exactly what that classifier compares with its centroids:
+its input, captured with a forward pre-hook, L2-normalised.
+"""
+import copy
+import hashlib
+import os.path as osp
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.dataset import Compose, pseudo_collate
+from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import DATASETS, MODELS, DefaultScope
+from torch import Tensor
+
+from hieraseg.models.utils import SubCentroidClassifier
+from hieraseg.utils.checkpoint import load_trusted_local_checkpoint
+from hieraseg.utils.tools import load_config
+
+__all__ = [
+    'CLASSIFICATION', 'SEGMENTATION', 'DNCModel', 'Embedding', 'NotADNCModelError',
+    'centroids_sha256', 'load_dnc_model', 'read_image', 'test_pipeline_cfg'
+]
+
+SEGMENTATION = 'segmentation'
+CLASSIFICATION = 'classification'
+# Dataset wrappers that repeat or resample their dataset: the exemplar pass unwraps them.
+_RESAMPLING_WRAPPERS = ('RepeatDataset', 'ClassBalancedDataset')
+
+
+class NotADNCModelError(ValueError):
+    """A checkpoint or config without DNC sub-centroids."""
+
+
+@dataclass
+class Embedding:
+    """The classifier's view of a batch.
+
+    Attributes:
+        features: unit features, ``[B, D]`` (classification) or ``[B, h, w, D]``
+            (segmentation, the embedding map).
+        logits: the head's logits, ``[B, C]`` or ``[B, C, h, w]``.
+        inputs_shape: ``(H_in, W_in)`` of the preprocessed (possibly padded) input batch.
+        data_samples: the preprocessed data samples (metainfo, ground truth).
+    """
+    features: Tensor
+    logits: Tensor
+    inputs_shape: Tuple[int, int]
+    data_samples: list
+
+
+def centroids_sha256(centroids: Tensor) -> str:
+    """A hash of a centroid tensor ``[C, K, D]`` (shape and float32 values)."""
+    array = centroids.detach().float().cpu().contiguous().numpy()
+    digest = hashlib.sha256(repr(tuple(array.shape)).encode())
+    digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def read_image(path: str, channel_order: str = 'rgb') -> np.ndarray:
+    """Decodes an image file to ``[H, W, 3] uint8``; a clear error when it cannot.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: the file is not an image that can be decoded.
+    """
+    import mmcv
+    if not osp.exists(path):
+        raise FileNotFoundError(f'cannot read image {path!r}: no such file')
+    if not osp.isfile(path):
+        raise ValueError(f'cannot read image {path!r}: not a file')
+    with open(path, 'rb') as f:
+        content = f.read()
+    reason = f'not a decodable image ({len(content)} bytes)'
+    image = None
+    try:
+        image = mmcv.imfrombytes(content, flag='color', channel_order=channel_order)
+    except Exception as error:  # cv2 and pillow raise many kinds
+        reason = f'{reason}: {error}'
+    if image is None or image.size == 0:
+        raise ValueError(f'cannot read image {path!r}: {reason}')
+    return image
+
+
+def _dataset_cfgs(dataset: dict):
+    """``dataset`` and every dataset config nested in wrappers."""
+    yield dataset
+    if isinstance(dataset.get('dataset'), dict):
+        yield from _dataset_cfgs(dataset['dataset'])
+    for inner in dataset.get('datasets') or []:
+        yield from _dataset_cfgs(inner)
+
+
+def test_pipeline_cfg(cfg: Config) -> List[dict]:
+    """The test pipeline of a config (test, else val dataloader, else ``test_pipeline``)."""
+    for name in ('test_dataloader', 'val_dataloader'):
+        loader = cfg.get(name)
+        if not loader or not isinstance(loader.get('dataset'), dict):
+            continue
+        for dataset in _dataset_cfgs(loader['dataset']):
+            if dataset.get('pipeline') is not None:
+                return copy.deepcopy(list(dataset['pipeline']))
+    if cfg.get('test_pipeline') is not None:
+        return copy.deepcopy(list(cfg.test_pipeline))
+    raise ValueError('the config has no test pipeline (test_dataloader.dataset.pipeline, '
+                     'val_dataloader.dataset.pipeline or test_pipeline)')
+
+
+def _type_name(transform: dict) -> str:
+    name = transform.get('type', '')
+    name = name if isinstance(name, str) else getattr(name, '__name__', '')
+    return name.split('.')[-1]
+
+
+def _find_state_dict(checkpoint) -> Dict[str, Tensor]:
+    state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else None
+    if not isinstance(state, dict):
+        raise ValueError('not a checkpoint: no state dict in it')
+    return state
+
+
+def _strip_wrapper_prefix(key: str) -> str:
+    return key[len('module.'):] if key.startswith('module.') else key
+
+
+@dataclass
+class DNCModel:
+    """A built, loaded DNC model in eval mode.
+
+    Attributes:
+        cfg: the config.
+        model: the segmentor / classifier.
+        task: :data:`SEGMENTATION` or :data:`CLASSIFICATION`.
+        classifier: the sub-centroid classifier that makes the predictions.
+        classifier_name: its module name, e.g. ``'decode_head.classifier'``.
+        config_path, checkpoint_path: where they were read from.
+        centroids_key: key of its centroids in the checkpoint's state dict.
+        dataset_meta: ``classes`` (and ``palette``) from the checkpoint or the config.
+    """
+    cfg: Config
+    model: nn.Module
+    task: str
+    classifier: SubCentroidClassifier
+    classifier_name: str
+    config_path: str
+    checkpoint_path: str
+    centroids_key: str
+    dataset_meta: dict
+
+    @property
+    def num_classes(self) -> int:
+        return self.classifier.num_classes
+
+    @property
+    def num_sub_centroids(self) -> int:
+        return self.classifier.num_sub_centroids
+
+    @property
+    def feat_dim(self) -> int:
+        return self.classifier.feat_dim
+
+    @property
+    def device(self) -> torch.device:
+        return self.classifier.centroids.device
+
+    @property
+    def class_names(self) -> List[str]:
+        names = list(self.dataset_meta.get('classes') or [])
+        if len(names) != self.num_classes:
+            names = [f'class {i}' for i in range(self.num_classes)]
+        return [str(n) for n in names]
+
+    def centroids_sha256(self) -> str:
+        return centroids_sha256(self.classifier.centroids)
+
+    @contextmanager
+    def scope(self):
+        """The config's default registry scope (mmseg / mmpretrain) for building."""
+        with DefaultScope.overwrite_default_scope(self.cfg.get('default_scope')):
+            yield
+
+    # --- data --------------------------------------------------------------------------
+    def build_pipeline(self, with_annotations: bool) -> Compose:
+        """The config's test pipeline (without ``LoadAnnotations`` unless asked)."""
+        pipeline = test_pipeline_cfg(self.cfg)
+        if not with_annotations:
+            pipeline = [t for t in pipeline if _type_name(t) != 'LoadAnnotations']
+        with self.scope():
+            return Compose(pipeline)
+
+    def prepare_image(self, path: str, pipeline: Optional[Compose] = None) -> Tuple[dict,
+                                                                                 np.ndarray]:
+        """An image file -> (one packed sample for :meth:`embed`, the image ``[H, W, 3]``
+        RGB uint8). The file is decoded first, so that an unreadable image is a clear
+        error rather than an assertion deep in the pipeline."""
+        rgb = read_image(path, channel_order='rgb')
+        pipeline = pipeline or self.build_pipeline(with_annotations=False)
+        transforms = list(pipeline.transforms)
+        if transforms and type(transforms[0]).__name__ == 'LoadImageFromFile':
+            results = dict(img_path=path)
+        else:
+            # In-memory data sets (CIFAR) hold RGB arrays and have no loading transform.
+            results = dict(img=rgb, img_path=path, img_shape=rgb.shape[:2],
+                           ori_shape=rgb.shape[:2])
+        packed = pipeline(results)
+        if packed is None:
+            raise ValueError(f'the test pipeline dropped image {path!r}')
+        return packed, rgb
+
+    def train_dataset_cfg(self) -> dict:
+        """The training set's config with the TEST pipeline (deterministic features) and
+        without repeating / class-balancing wrappers."""
+        loader = self.cfg.get('train_dataloader')
+        if not loader or not isinstance(loader.get('dataset'), dict):
+            raise ValueError(f'config {self.config_path} has no train_dataloader.dataset')
+        dataset = copy.deepcopy(loader['dataset'])
+        while _type_name(dataset) in _RESAMPLING_WRAPPERS:
+            dataset = dataset['dataset']
+        pipeline = test_pipeline_cfg(self.cfg)
+        for inner in _dataset_cfgs(dataset):
+            if 'pipeline' in inner:
+                inner['pipeline'] = self._with_annotations(pipeline, inner['pipeline'])
+        return dataset
+
+    def _with_annotations(self, test_pipeline: List[dict], train_pipeline) -> List[dict]:
+        """The test pipeline, with the training pipeline's ``LoadAnnotations`` put before
+        the packing transform if it has none (segmentation needs the label maps)."""
+        pipeline = copy.deepcopy(test_pipeline)
+        if self.task != SEGMENTATION or any(
+                _type_name(t) == 'LoadAnnotations' for t in pipeline):
+            return pipeline
+        loading = [t for t in train_pipeline or [] if _type_name(t) == 'LoadAnnotations']
+        if not loading:
+            raise ValueError(f'config {self.config_path}: neither the test nor the training '
+                             'pipeline loads annotations (LoadAnnotations); the exemplar '
+                             'search needs the training labels')
+        pipeline.insert(len(pipeline) - 1, copy.deepcopy(loading[0]))
+        return pipeline
+
+    def build_train_dataset(self):
+        with self.scope():
+            return DATASETS.build(self.train_dataset_cfg())
+
+    # --- features ------------------------------------------------------------------------
+    def _capture(self, forward: Callable[[], Tensor]) -> Tuple[Tensor, Tensor]:
+        """Runs ``forward`` and returns (its output, the classifier's input)."""
+        captured = []
+        handle = self.classifier.register_forward_pre_hook(
+            lambda module, args: captured.append(args[0]))
+        try:
+            output = forward()
+        finally:
+            handle.remove()
+        if len(captured) != 1:
+            raise RuntimeError(f'expected one call of {self.classifier_name} in a forward, '
+                               f'got {len(captured)}')
+        return output, captured[0]
+
+    @torch.no_grad()
+    def embed(self, samples: list) -> Embedding:
+        """Features of a list of packed samples (dataset items), in eval mode."""
+        data = self.model.data_preprocessor(pseudo_collate(samples), False)
+        inputs, data_samples = data['inputs'], data['data_samples']
+        feats = self.model.extract_feat(inputs)
+        if self.task == CLASSIFICATION:
+            logits, x = self._capture(lambda: self.model.head(feats))
+            features = F.normalize(x.float(), dim=1)
+        else:
+            logits, flat = self._capture(lambda: self.model.decode_head(feats))
+            batch, _, height, width = logits.shape
+            features = F.normalize(flat.float(), dim=1).view(batch, height, width, -1)
+        return Embedding(features, logits, tuple(inputs.shape[-2:]), data_samples)
+
+    @torch.no_grad()
+    def predict_segmentation(self, sample: dict) -> Tensor:
+        """The model's own prediction ``[H, W]`` (original image size) of one sample."""
+        data = self.model.data_preprocessor(pseudo_collate([sample]), False)
+        result = self.model.predict(data['inputs'], data['data_samples'])[0]
+        return result.pred_sem_seg.data[0]
+
+
+def _find_task_and_classifier(model: nn.Module, config_path: str):
+    if hasattr(model, 'decode_head'):
+        task, name, head = SEGMENTATION, 'decode_head', model.decode_head
+    elif hasattr(model, 'head'):
+        task, name, head = CLASSIFICATION, 'head', model.head
+    else:
+        raise NotADNCModelError(f'config {config_path} builds {type(model).__name__}, '
+                                'neither a segmentor with a decode_head nor a classifier '
+                                'with a head')
+    classifier = getattr(head, 'classifier', None)
+    if not isinstance(classifier, SubCentroidClassifier):
+        raise NotADNCModelError(f'config {config_path}: {name} is {type(head).__name__}, '
+                                'not a DNC head (no sub-centroid classifier)')
+    return task, classifier, f'{name}.classifier'
+
+
+def _dataset_meta(cfg: Config, checkpoint: dict) -> dict:
+    meta = (checkpoint.get('meta') or {}).get('dataset_meta') or {}
+    if meta.get('classes'):
+        return dict(meta)
+    loader = cfg.get('train_dataloader') or cfg.get('test_dataloader') or {}
+    dataset = loader.get('dataset') or {}
+    for inner in _dataset_cfgs(dataset) if isinstance(dataset, dict) else []:
+        dataset_type = inner.get('type')
+        with DATASETS.switch_scope_and_registry(cfg.get('default_scope')) as registry:
+            cls = registry.get(dataset_type) if isinstance(dataset_type, str) else dataset_type
+        found = dict(getattr(cls, 'METAINFO', None) or {})
+        found.update(inner.get('metainfo') or {})
+        if found.get('classes'):
+            return found
+    return {}
+
+
+def load_dnc_model(config: str,
+                   checkpoint: str,
+                   device: Optional[str] = None,
+                   cfg_options: Optional[dict] = None) -> DNCModel:
+    """Builds the model of ``config``, loads ``checkpoint`` strictly, eval mode.
+
+    Raises:
+        FileNotFoundError: the config or checkpoint does not exist.
+        NotADNCModelError: the checkpoint has no sub-centroid buffer, or the config builds
+            no DNC head.
+        ValueError: the checkpoint does not fit the model.
+    """
+    cfg = load_config(config, cfg_options)
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
+    ckpt = load_trusted_local_checkpoint(checkpoint, map_location='cpu')
+    state = {_strip_wrapper_prefix(k): v for k, v in _find_state_dict(ckpt).items()}
+    if not any(k.endswith('classifier.centroids') for k in state):
+        raise NotADNCModelError(
+            f"checkpoint {checkpoint} has no DNC sub-centroids (no '...classifier.centroids' "
+            'buffer): not a DNC model')
+
+    model_cfg = copy.deepcopy(cfg.model)
+    if cfg.get('data_preprocessor') is not None:  # mmpretrain configs keep it at top level
+        model_cfg.setdefault('data_preprocessor', copy.deepcopy(cfg.data_preprocessor))
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
+        model = MODELS.build(model_cfg)
+    model = revert_sync_batchnorm(model)
+    task, classifier, classifier_name = _find_task_and_classifier(model, config)
+    centroids_key = f'{classifier_name}.centroids'
+    if centroids_key not in state:
+        raise NotADNCModelError(
+            f"checkpoint {checkpoint} has no DNC sub-centroids for this model (no "
+            f"'{centroids_key}' buffer): not a DNC model of config {config}")
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as error:
+        raise ValueError(f'checkpoint {checkpoint} does not fit the model of {config}:\n'
+                         f'{error}') from None
+    if missing or unexpected:
+        raise ValueError(f'checkpoint {checkpoint} does not fit the model of {config}: '
+                         f'missing keys {missing}, unexpected keys {unexpected}')
+    if device is None:
+        device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    model.to(device).eval()
+    return DNCModel(cfg=cfg, model=model, task=task, classifier=classifier,
+                    classifier_name=classifier_name, config_path=config,
+                    checkpoint_path=checkpoint, centroids_key=centroids_key,
+                    dataset_meta=_dataset_meta(cfg, ckpt))
