@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py="$(bash tools/setup_env.sh | tail -n1)"
-CONFIG=${CONFIG:-configs/hssn/fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py}
+CONFIG=${CONFIG:-configs/hssn/hssn-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py}
 WORK_DIR=${WORK_DIR:-work_dirs/demo}
 
 "${py}" tools/make_toy_data.py data/toy_shapes

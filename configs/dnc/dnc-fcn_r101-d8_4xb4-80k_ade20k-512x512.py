@@ -5,13 +5,5 @@
 _base_ = ['./fcn_r101-d8_4xb4-80k_ade20k-512x512.py']
 model = dict(decode_head=dict(type='DNCFCNHead', num_sub_centroids=10, logit_norm='layernorm'))
 # Up to 1000 pixel embeddings per class, gathered from all GPUs, clustered every iteration.
-custom_hooks = [
-    dict(
-        type='SinkhornClusteringHook',
-        interval=1,
-        momentum=0.999,
-        epsilon=0.05,
-        iterations=3,
-        memory_size=1000,
-        memory_dtype='float16')
-]
+# interval 1, momentum 0.999, epsilon 0.05, 3 Sinkhorn iterations: the hook's defaults
+custom_hooks = [dict(type='SinkhornClusteringHook', memory_size=1000, memory_dtype='float16')]

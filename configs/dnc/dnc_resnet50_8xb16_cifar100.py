@@ -11,12 +11,5 @@ model = dict(
         num_sub_centroids=4,
         logit_norm='layernorm',
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
-custom_hooks = [
-    dict(
-        type='SinkhornClusteringHook',
-        interval=1,
-        momentum=0.999,
-        epsilon=0.05,
-        iterations=3,
-        memory_size=500)
-]
+# interval 1, momentum 0.999, epsilon 0.05, 3 Sinkhorn iterations: the hook's defaults
+custom_hooks = [dict(type='SinkhornClusteringHook', memory_size=500)]

@@ -16,13 +16,5 @@ model = dict(
         topk=(1, 5)))
 # 256 features per class = 256k in all, the paper's "1000 batches of 256" (clustered every
 # iteration: features of all GPUs are gathered, so every rank computes the same centroids).
-custom_hooks = [
-    dict(
-        type='SinkhornClusteringHook',
-        interval=1,
-        momentum=0.999,
-        epsilon=0.05,
-        iterations=3,
-        memory_size=256,
-        memory_dtype='float32')
-]
+# interval 1, momentum 0.999, epsilon 0.05, 3 Sinkhorn iterations: the hook's defaults
+custom_hooks = [dict(type='SinkhornClusteringHook', memory_size=256)]

@@ -13,12 +13,5 @@ model = dict(
         logit_norm='layernorm',
         loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1, mode='original'),
         cal_acc=False))
-custom_hooks = [
-    dict(
-        type='SinkhornClusteringHook',
-        interval=1,
-        momentum=0.999,
-        epsilon=0.05,
-        iterations=3,
-        memory_size=256)
-]
+# interval 1, momentum 0.999, epsilon 0.05, 3 Sinkhorn iterations: the hook's defaults
+custom_hooks = [dict(type='SinkhornClusteringHook', memory_size=256)]

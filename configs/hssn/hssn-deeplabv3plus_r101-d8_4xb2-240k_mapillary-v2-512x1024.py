@@ -2,6 +2,7 @@
 # not publish its mapping). Paper: mIoU 40.16 / 71.40 / 85.27 (fine -> coarse).
 _base_ = ['./deeplabv3plus_r101-d8_4xb2-240k_mapillary-v2-512x1024.py']
 model = dict(
+    type='HieraEncoderDecoder',  # adds the prediction at every level
     decode_head=dict(
         type='HieraSepASPPHead',
         hierarchy='mapillary_v2',

@@ -3,6 +3,7 @@
 # Paper: mIoU 83.02 (19 classes) / 93.31 (7 categories).
 _base_ = ['./deeplabv3plus_r101-d8_4xb2-80k_cityscapes-512x1024.py']
 model = dict(
+    type='HieraEncoderDecoder',  # adds the prediction at every level
     decode_head=dict(
         type='HieraSepASPPHead',
         hierarchy='cityscapes',

@@ -3,6 +3,7 @@
 # Paper: mIoU 98.86 / 94.75 / 60.37 (coarse -> fine).
 _base_ = ['./deeplabv3plus_r101-d8_4xb4-160k_lip-480x480.py']
 model = dict(
+    type='HieraEncoderDecoder',  # adds the prediction at every level
     decode_head=dict(
         type='HieraSepASPPHead',
         hierarchy='lip',

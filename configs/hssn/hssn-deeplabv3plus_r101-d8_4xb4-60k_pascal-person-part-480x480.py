@@ -3,6 +3,7 @@
 # Paper: mIoU 97.69 / 88.20 / 75.44 (coarse -> fine).
 _base_ = ['./deeplabv3plus_r101-d8_4xb4-60k_pascal-person-part-480x480.py']
 model = dict(
+    type='HieraEncoderDecoder',  # adds the prediction at every level
     decode_head=dict(
         type='HieraSepASPPHead',
         hierarchy='pascal_person_part',

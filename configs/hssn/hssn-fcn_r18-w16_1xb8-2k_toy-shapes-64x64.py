@@ -4,6 +4,7 @@
 # The README's demo. Flat baseline: fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py.
 _base_ = ['./fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py']
 model = dict(
+    type='HieraEncoderDecoder',  # adds the prediction at every level
     decode_head=dict(
         type='HieraFCNHead',
         hierarchy='toy_shapes',

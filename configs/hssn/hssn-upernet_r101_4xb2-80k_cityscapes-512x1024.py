@@ -2,6 +2,7 @@
 # embedding branch reads the deepest backbone feature (2048 channels).
 _base_ = ['./upernet_r101_4xb2-80k_cityscapes-512x1024.py']
 model = dict(
+    type='HieraEncoderDecoder',  # adds the prediction at every level
     decode_head=dict(
         type='HieraUPerHead',
         hierarchy='cityscapes',

@@ -1,5 +1,5 @@
 """Two gloo processes: gathered features give identical centroids and memories on both ranks."""
-import socket
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
@@ -10,12 +10,6 @@ WORLD_SIZE = 2
 STEPS = 6
 NUM_CLASSES = 5
 MEMORY_SIZE = 12
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def train_and_collect(rank):
@@ -69,10 +63,11 @@ def train_and_collect(rank):
     return gathered, local_counts
 
 
-def worker(rank, port, result_file):
+def worker(rank, rendezvous_file, result_file):
     torch.set_num_threads(1)
-    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
-                            world_size=WORLD_SIZE)
+    # a file rendezvous needs no free port; the timeout turns a lost peer into an error
+    dist.init_process_group('gloo', init_method=f'file://{rendezvous_file}', rank=rank,
+                            world_size=WORLD_SIZE, timeout=timedelta(seconds=120))
     try:
         # In a function of its own, so that the DDP objects are gone before the process
         # group is destroyed (the reverse order can hang at exit).
@@ -85,7 +80,8 @@ def worker(rank, port, result_file):
 
 def test_identical_centroids_and_memory_on_both_ranks(tmp_path):
     result_file = str(tmp_path / 'result.pth')
-    mp.spawn(worker, args=(free_port(), result_file), nprocs=WORLD_SIZE, join=True)
+    mp.spawn(worker, args=(str(tmp_path / 'rendezvous'), result_file), nprocs=WORLD_SIZE,
+             join=True)
     result = torch.load(result_file, weights_only=True)
     centroids, features, counts, correct = result['gathered']
     assert torch.equal(centroids[0], centroids[1])

@@ -4,6 +4,7 @@ import sys
 
 import pytest
 import torch
+from PIL import Image
 
 from .conftest import TOY_CONFIG, run_tool, short_run_options
 
@@ -50,7 +51,11 @@ def test_test_prints_miou_per_level(trained, toy_root, tmp_path):
                           '--work-dir', str(tmp_path), '--show-dir', str(show_dir)] +
                          short_run_options(toy_root, 4, 2))
     assert code == 0, out
-    assert len(list(show_dir.glob('vis_data/vis_image/*.png'))) == 3  # every val image
+    pictures = sorted(show_dir.glob('vis_data/vis_image/*.png'))
+    assert len(pictures) == 3  # every val image
+    # a row per level (texture, colour), ground truth beside prediction, 32 px images
+    # enlarged 8x to stay legible
+    assert Image.open(pictures[0]).size == (2 * 256, 2 * 256)
     assert 'mIoU per level (finest first): texture=' in out and ', colour=' in out
     assert 'per class results at level 2 (colour)' in out
 

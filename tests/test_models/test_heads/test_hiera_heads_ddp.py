@@ -1,6 +1,5 @@
 """Each HSSN head trains under 2-process gloo DDP, through a batch without any triplet."""
-import os
-import socket
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
@@ -23,9 +22,10 @@ class HeadLoss(torch.nn.Module):
         return sum(v for k, v in losses.items() if k.startswith('loss'))
 
 
-def worker(rank, world_size, port, names):
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
-    dist.init_process_group('gloo', rank=rank, world_size=world_size)
+def worker(rank, world_size, rendezvous_file, names):
+    # a file rendezvous needs no free port; the timeout turns a lost peer into an error
+    dist.init_process_group('gloo', init_method=f'file://{rendezvous_file}', rank=rank,
+                            world_size=world_size, timeout=timedelta(seconds=120))
     import hieraseg  # noqa: F401
     from mmseg.registry import MODELS
     generator = torch.Generator().manual_seed(100 + rank)  # each rank its own data
@@ -47,12 +47,12 @@ def worker(rank, world_size, port, names):
             gathered = [torch.zeros_like(flat) for _ in range(world_size)]
             dist.all_gather(gathered, flat)
             assert torch.equal(gathered[0], gathered[1]), f'{name}: ranks diverged'
-    dist.destroy_process_group()
+    # both ranks finish together; process exit releases the group (destroying it from
+    # one rank while the other still uses it can block)
+    dist.barrier()
 
 
-def test_every_head_trains_under_ddp_without_unused_parameters():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
-    mp.spawn(worker, args=(2, port, ['HieraFCNHead', 'HieraSepASPPHead', 'HieraUPerHead']),
+def test_every_head_trains_under_ddp_without_unused_parameters(tmp_path):
+    mp.spawn(worker, args=(2, str(tmp_path / 'rendezvous'),
+                           ['HieraFCNHead', 'HieraSepASPPHead', 'HieraUPerHead']),
              nprocs=2, join=True)
