@@ -12,7 +12,8 @@ import os.path as osp
 
 from mmengine.config import DictAction
 
-from hieraseg.utils import check_data_roots, check_hierarchy_fits_data, prepare_runtime
+from hieraseg.utils import (check_data_roots, check_hierarchy_fits_data, finish_distributed,
+                            prepare_runtime)
 from hieraseg.utils.tools import build_runner, load_config, set_work_dir
 
 
@@ -84,6 +85,8 @@ def main():
         # mmengine gives the visualizer the data set's metainfo only in training loops.
         runner.visualizer.dataset_meta = runner.test_loop.dataloader.dataset.metainfo
     runner.test()
+    del runner  # its DDP model must be gone before the process group
+    finish_distributed()
 
 
 if __name__ == '__main__':

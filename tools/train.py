@@ -10,7 +10,8 @@ import os
 from mmengine.config import DictAction
 from mmengine.logging import print_log
 
-from hieraseg.utils import check_data_roots, check_hierarchy_fits_data, prepare_runtime
+from hieraseg.utils import (check_data_roots, check_hierarchy_fits_data, finish_distributed,
+                            prepare_runtime)
 from hieraseg.utils.tools import build_runner, load_config, set_work_dir
 
 
@@ -66,6 +67,8 @@ def main():
     check_data_roots(cfg, ('train_dataloader', 'val_dataloader'))
     runner = build_runner(cfg)
     runner.train()
+    del runner  # its DDP model must be gone before the process group
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -1,8 +1,9 @@
 from . import checkpoint  # noqa: F401  (registers the local checkpoint loader)
 from .config_checks import check_data_roots, check_hierarchy_fits_data
-from .runtime import adapt_cfg_to_device, init_cpu_distributed, prepare_runtime
+from .runtime import (adapt_cfg_to_device, finish_distributed, init_cpu_distributed,
+                      prepare_runtime)
 
 __all__ = [
     'adapt_cfg_to_device', 'check_data_roots', 'check_hierarchy_fits_data',
-    'init_cpu_distributed', 'prepare_runtime'
+    'finish_distributed', 'init_cpu_distributed', 'prepare_runtime'
 ]

@@ -90,3 +90,16 @@ def prepare_runtime(cfg: Config, launcher: str, amp: bool = False) -> bool:
     if launcher != 'none' and not torch.cuda.is_available():
         init_cpu_distributed(launcher)
     return use_amp
+
+
+def finish_distributed():
+    """Tears the process group down once the Runner (and its DDP model) is gone.
+
+    Left to interpreter exit, gloo's threads can be destroyed while still joinable and the
+    process aborts ("terminate called without an active exception") after a run that
+    finished its work; destroying the group while a DDP model still uses it can block.
+    Callers drop the Runner first.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
