@@ -9,7 +9,7 @@ from mmengine.registry import DATASETS, MODELS, TRANSFORMS, DefaultScope
 
 from hieraseg.hierarchy import HierarchyError
 from hieraseg.utils import check_hierarchy_fits_data
-from hieraseg.utils.config_checks import DATALOADERS, _dataset_cfgs
+from hieraseg.utils.config_checks import dataset_cfgs
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
@@ -32,15 +32,13 @@ def test_config_builds(path):
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         model = MODELS.build(model_cfg)
     assert sum(p.numel() for p in model.parameters()) > 0
-    for name in DATALOADERS:  # data sets and transforms named in the config exist
-        if not cfg.get(name):
-            continue
-        for where, dataset in _dataset_cfgs(cfg[name].dataset, name):
-            with DATASETS.switch_scope_and_registry(cfg.default_scope) as registry:
-                assert registry.get(dataset.type) is not None, f'{where}: {dataset.type}'
-            for step in transform_types(dataset.get('pipeline') or []):
-                with TRANSFORMS.switch_scope_and_registry(cfg.default_scope) as registry:
-                    assert registry.get(step) is not None, f'{where}.pipeline: {step}'
+    # data sets and transforms named in the config exist
+    for _, where, dataset in dataset_cfgs(cfg):
+        with DATASETS.switch_scope_and_registry(cfg.default_scope) as registry:
+            assert registry.get(dataset.type) is not None, f'{where}: {dataset.type}'
+        for step in transform_types(dataset.get('pipeline') or []):
+            with TRANSFORMS.switch_scope_and_registry(cfg.default_scope) as registry:
+                assert registry.get(step) is not None, f'{where}.pipeline: {step}'
 
 
 def transform_types(pipeline):

@@ -25,6 +25,7 @@ from torch import Tensor
 
 from hieraseg.models.utils import SubCentroidClassifier
 from hieraseg.utils.checkpoint import load_trusted_local_checkpoint
+from hieraseg.utils.config_checks import nested_dataset_cfgs
 from hieraseg.utils.tools import load_config
 
 __all__ = [
@@ -92,22 +93,13 @@ def read_image(path: str, channel_order: str = 'rgb') -> np.ndarray:
     return image
 
 
-def _dataset_cfgs(dataset: dict):
-    """``dataset`` and every dataset config nested in wrappers."""
-    yield dataset
-    if isinstance(dataset.get('dataset'), dict):
-        yield from _dataset_cfgs(dataset['dataset'])
-    for inner in dataset.get('datasets') or []:
-        yield from _dataset_cfgs(inner)
-
-
 def test_pipeline_cfg(cfg: Config) -> List[dict]:
     """The test pipeline of a config (test, else val dataloader, else ``test_pipeline``)."""
     for name in ('test_dataloader', 'val_dataloader'):
         loader = cfg.get(name)
         if not loader or not isinstance(loader.get('dataset'), dict):
             continue
-        for dataset in _dataset_cfgs(loader['dataset']):
+        for _, dataset in nested_dataset_cfgs(loader['dataset']):
             if dataset.get('pipeline') is not None:
                 return copy.deepcopy(list(dataset['pipeline']))
     if cfg.get('test_pipeline') is not None:
@@ -227,7 +219,7 @@ class DNCModel:
         while _type_name(dataset) in _RESAMPLING_WRAPPERS:
             dataset = dataset['dataset']
         pipeline = test_pipeline_cfg(self.cfg)
-        for inner in _dataset_cfgs(dataset):
+        for _, inner in nested_dataset_cfgs(dataset):
             if 'pipeline' in inner:
                 inner['pipeline'] = self._with_annotations(pipeline, inner['pipeline'])
         return dataset
@@ -311,7 +303,7 @@ def _dataset_meta(cfg: Config, checkpoint: dict) -> dict:
         return dict(meta)
     loader = cfg.get('train_dataloader') or cfg.get('test_dataloader') or {}
     dataset = loader.get('dataset') or {}
-    for inner in _dataset_cfgs(dataset) if isinstance(dataset, dict) else []:
+    for _, inner in nested_dataset_cfgs(dataset):
         dataset_type = inner.get('type')
         with DATASETS.switch_scope_and_registry(cfg.get('default_scope')) as registry:
             cls = registry.get(dataset_type) if isinstance(dataset_type, str) else dataset_type

@@ -124,9 +124,6 @@ class ClassHierarchy:
             self.children_index.append(
                 torch.tensor([g + [g[0]] * (width - len(g)) for g in groups], dtype=torch.long))
 
-        # node_level[v]: the level of global node v.
-        self.node_level = torch.cat(
-            [torch.full((size, ), level, dtype=torch.long) for level, size in enumerate(sizes)])
         # ancestor_index[v, j]: the ancestors of node v, itself first, then its parent, ...;
         # rows of nodes above level 0 are padded by repeating their top-level ancestor, so
         # every row has num_levels entries (harmless for the min it is used for).

@@ -7,37 +7,47 @@ from mmengine.config import Config
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
-def _dataset_cfgs(dataset: dict, where: str) -> Iterator[Tuple[str, dict]]:
-    """Every dataset config under ``dataset``, through wrappers like ConcatDataset."""
+def nested_dataset_cfgs(dataset: dict,
+                        where: str = 'dataset') -> Iterator[Tuple[str, dict]]:
+    """``(where, config)`` for ``dataset`` and every dataset config nested in wrappers
+    like ConcatDataset or RepeatDataset."""
     if not isinstance(dataset, dict):
         return
     yield where, dataset
     if isinstance(dataset.get('dataset'), dict):
-        yield from _dataset_cfgs(dataset['dataset'], f'{where}.dataset')
+        yield from nested_dataset_cfgs(dataset['dataset'], f'{where}.dataset')
     for i, inner in enumerate(dataset.get('datasets', None) or []):
-        yield from _dataset_cfgs(inner, f'{where}.datasets[{i}]')
+        yield from nested_dataset_cfgs(inner, f'{where}.datasets[{i}]')
+
+
+def dataset_cfgs(cfg: Config,
+                 dataloaders=DATALOADERS) -> Iterator[Tuple[str, str, dict]]:
+    """``(dataloader name, where, dataset config)`` for every data set of the named
+    dataloaders that the config has, through wrappers like ConcatDataset."""
+    for name in dataloaders:
+        loader = cfg.get(name)
+        if loader:
+            for where, dataset in nested_dataset_cfgs(loader.get('dataset'),
+                                                      f'{name}.dataset'):
+                yield name, where, dataset
 
 
 def check_data_roots(cfg: Config, dataloaders=DATALOADERS):
     """Raises FileNotFoundError naming the first dataset whose folders do not exist."""
-    for name in dataloaders:
-        loader = cfg.get(name)
-        if not loader:
+    for name, where, dataset in dataset_cfgs(cfg, dataloaders):
+        root = dataset.get('data_root')
+        if root is None:
             continue
-        for where, dataset in _dataset_cfgs(loader.get('dataset'), f'{name}.dataset'):
-            root = dataset.get('data_root')
-            if root is None:
-                continue
-            if not osp.isdir(root):
+        if not osp.isdir(root):
+            raise FileNotFoundError(
+                f'{where}.data_root {root!r} does not exist (from the current folder '
+                f'{osp.abspath(".")}). Put the data set there, or point the config at it, '
+                f'e.g. --cfg-options {name}.dataset.data_root=/path/to/data')
+        for key, folder in (dataset.get('data_prefix') or {}).items():
+            path = osp.join(root, folder)
+            if folder and not osp.isdir(path):
                 raise FileNotFoundError(
-                    f'{where}.data_root {root!r} does not exist (from the current folder '
-                    f'{osp.abspath(".")}). Put the data set there, or point the config at it, '
-                    f'e.g. --cfg-options {name}.dataset.data_root=/path/to/data')
-            for key, folder in (dataset.get('data_prefix') or {}).items():
-                path = osp.join(root, folder)
-                if folder and not osp.isdir(path):
-                    raise FileNotFoundError(
-                        f'{where}.data_prefix.{key}: folder {path!r} does not exist')
+                    f'{where}.data_prefix.{key}: folder {path!r} does not exist')
 
 
 def _heads(model: dict) -> Iterator[Tuple[str, dict]]:
@@ -65,18 +75,14 @@ def check_hierarchy_fits_data(cfg: Config, dataloaders=DATALOADERS):
     if not heads:
         return
     with DATASETS.switch_scope_and_registry(cfg.get('default_scope')) as registry:
-        for name in dataloaders:
-            loader = cfg.get(name)
-            if not loader:
+        for _, where, dataset in dataset_cfgs(cfg, dataloaders):
+            dataset_type = dataset.get('type')
+            dataset_class = registry.get(dataset_type) if isinstance(dataset_type, str) \
+                else dataset_type
+            metainfo = dict(getattr(dataset_class, 'METAINFO', None) or {})
+            metainfo.update(dataset.get('metainfo') or {})
+            if 'classes' not in metainfo:
                 continue
-            for where, dataset in _dataset_cfgs(loader.get('dataset'), f'{name}.dataset'):
-                dataset_type = dataset.get('type')
-                dataset_class = registry.get(dataset_type) if isinstance(dataset_type, str) \
-                    else dataset_type
-                metainfo = dict(getattr(dataset_class, 'METAINFO', None) or {})
-                metainfo.update(dataset.get('metainfo') or {})
-                if 'classes' not in metainfo:
-                    continue
-                for head_where, head in heads:
-                    build_hierarchy(head['hierarchy']).check_classes(
-                        metainfo['classes'], f'{where} ({dataset_type}), used by {head_where}')
+            for head_where, head in heads:
+                build_hierarchy(head['hierarchy']).check_classes(
+                    metainfo['classes'], f'{where} ({dataset_type}), used by {head_where}')
