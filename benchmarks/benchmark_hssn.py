@@ -1,9 +1,13 @@
 """How much the HSSN losses add to a training iteration.
 
-One training iteration (forward, backward, SGD step) of DeepLabV3+ on random 512x512 images,
-batch 2: the HSSN model (V-channel classifier, embedding branch, focal tree-min +
-tree-triplet losses) against the same model with mmseg's softmax CE. The two are timed in
-alternation, so that a change in machine load hits both, and the median is reported.
+(a) One training iteration (forward, backward, SGD step) of DeepLabV3+ on random 512x512
+    images, batch 2: the HSSN model (V-channel classifier, embedding branch, focal tree-min +
+    tree-triplet losses) against the same model with mmseg's softmax CE. The two are timed
+    in alternation, so that a change in machine load hits both; reported are the medians
+    and the median (and quartiles) of the per-step ratios.
+(b) The decode head's losses alone, forward and backward, on fixed head outputs of the
+    sizes in (a): the HSSN head's ``loss_by_feat`` (upsampling, tree-min, tree-triplet,
+    training accuracy) against the CE head's (upsampling, CE, training accuracy).
 
     python benchmarks/benchmark_hssn.py [--depth 18] [--iters 10] [--hierarchy cityscapes]
 """
@@ -70,6 +74,30 @@ def train_step(model, optimizer, inputs, samples) -> float:
     return time.perf_counter() - start
 
 
+def time_losses(models, samples, hierarchy, iters: int):
+    """(b): the decode heads' ``loss_by_feat`` on fixed outputs, forward and backward."""
+    generator = torch.Generator().manual_seed(1)
+    outputs = {
+        'ce': (torch.randn(2, hierarchy.num_leaves, 128, 128, generator=generator), ),
+        'hssn': (torch.randn(2, hierarchy.num_nodes, 128, 128, generator=generator),
+                 torch.randn(2, 256, 64, 64, generator=generator)),
+    }
+    times = {name: [] for name in models}
+    for step in range(iters + 2):
+        for name, model in models.items():
+            leaves = [t.clone().requires_grad_() for t in outputs[name]]
+            start = time.perf_counter()
+            if name == 'hssn':
+                embeddings = torch.nn.functional.normalize(leaves[1], dim=1)
+                losses = model.decode_head.loss_by_feat(leaves[0], samples, embeddings)
+            else:
+                losses = model.decode_head.loss_by_feat(leaves[0], samples)
+            sum(v for k, v in losses.items() if 'loss' in k).backward()
+            if step >= 2:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--depth', type=int, default=18)
@@ -90,12 +118,22 @@ def main():
             if step >= 2:
                 times[name].append(elapsed)
     ce, hssn = (statistics.median(times[n]) for n in ('ce', 'hssn'))
+    ratios = [h / c for h, c in zip(times['hssn'], times['ce'])]
+    low, mid, high = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
     print(f'DeepLabV3+ R{args.depth}, 512x512, batch 2, hierarchy {hierarchy.name} '
           f'(V={hierarchy.num_nodes}), {torch.get_num_threads()} threads, '
           f'median of {args.iters} iterations')
+    print('(a) training iteration')
     print(f'  softmax CE          : {ce:.3f} s/iter')
     print(f'  HSSN (FTM + TT)     : {hssn:.3f} s/iter')
-    print(f'  HSSN / CE           : {hssn / ce:.3f} (+{100 * (hssn / ce - 1):.1f}%)')
+    print(f'  HSSN / CE           : {hssn / ce:.3f} (+{100 * (hssn / ce - 1):.1f}%); per-step '
+          f'ratios: median {statistics.median(ratios):.3f}, quartiles {low:.3f} .. {high:.3f}')
+    losses = time_losses(models, data[0][1], hierarchy, args.iters)
+    print('(b) decode-head losses alone, forward + backward')
+    print(f'  CE + accuracy       : {1000 * losses["ce"]:.1f} ms')
+    print(f'  FTM + TT + accuracy : {1000 * losses["hssn"]:.1f} ms')
+    print(f'  difference          : {1000 * (losses["hssn"] - losses["ce"]):.1f} ms = '
+          f'{100 * (losses["hssn"] - losses["ce"]) / ce:.1f}% of the CE iteration')
 
 
 if __name__ == '__main__':

@@ -112,33 +112,13 @@ class ClassHierarchy:
             torch.tensor(links, dtype=torch.long) + offsets[level + 1]
             for level, links in enumerate(self.parents)
         ]
-        # children_index[l]: [C_{l+1}, max children] global indices of the level-l children
-        # of each level-(l+1) node, padded by repeating the first child (harmless for the
-        # min/max reductions it is used for).
-        self.children_index = []
-        for level, links in enumerate(self.parents):
-            groups = [[] for _ in range(sizes[level + 1])]
-            for child, parent in enumerate(links):
-                groups[parent].append(child + offsets[level])
-            width = max(len(g) for g in groups)
-            self.children_index.append(
-                torch.tensor([g + [g[0]] * (width - len(g)) for g in groups], dtype=torch.long))
-
-        # ancestor_index[v, j]: the ancestors of node v, itself first, then its parent, ...;
-        # rows of nodes above level 0 are padded by repeating their top-level ancestor, so
-        # every row has num_levels entries (harmless for the min it is used for).
-        parent_of = torch.arange(self.num_nodes)
-        for level, index in enumerate(self.parent_index):
-            parent_of[offsets[level]:offsets[level] + sizes[level]] = index
-        columns = [torch.arange(self.num_nodes)]
-        for _ in range(self.num_levels - 1):
-            columns.append(parent_of[columns[-1]])
-        self.ancestor_index = torch.stack(columns, dim=1)
-        # ancestor_mask[u, v]: u is an ancestor of v (or u == v). Its transpose is the
-        # descendant relation.
-        self.ancestor_mask = torch.zeros(self.num_nodes, self.num_nodes, dtype=torch.bool)
-        self.ancestor_mask[self.ancestor_index.reshape(-1),
-                           torch.arange(self.num_nodes).repeat_interleave(self.num_levels)] = True
+        # children_order[l]: the level-l nodes (indices within level l) grouped by parent,
+        # parents in order; num_children[l][p]: the size of parent p's group. Reductions
+        # over children read a level in this order as contiguous segments.
+        self.children_order = [torch.tensor(sorted(range(len(links)), key=links.__getitem__),
+                                            dtype=torch.long) for links in self.parents]
+        self.num_children = [torch.bincount(torch.tensor(links), minlength=sizes[level + 1])
+                             for level, links in enumerate(self.parents)]
 
         # leaf_distance[a, b]: edges on the tree path between leaves a and b. Two leaves
         # that first share an ancestor at level l are 2 * l apart; leaves under different

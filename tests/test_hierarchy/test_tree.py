@@ -28,15 +28,20 @@ def test_paths_of_leaves():
     assert h.leaf_to_node[:, 6].tolist() == [6, 9, 11]
 
 
-def test_ancestors_and_children():
+def test_children_grouped_by_parent():
     h = person_part()
-    assert h.ancestor_index[3].tolist() == [3, 8, 11]
-    assert h.ancestor_index[9].tolist() == [9, 11, 11]
-    assert h.ancestor_index[11].tolist() == [11, 11, 11]
-    descendants_of_person = h.ancestor_mask[11].nonzero().flatten().tolist()
-    assert descendants_of_person == [1, 2, 3, 4, 5, 6, 8, 9, 11]
-    assert h.children_index[0].tolist() == [[0, 0, 0, 0], [1, 2, 3, 4], [5, 6, 5, 5]]
-    assert h.children_index[1].tolist() == [[7, 7], [8, 9]]
+    # level 0 parents: background -> 0; head, torso, upper arm, lower arm -> 1 (upper body);
+    # upper leg, lower leg -> 2 (lower body)
+    assert h.children_order[0].tolist() == [0, 1, 2, 3, 4, 5, 6]
+    assert h.num_children[0].tolist() == [1, 4, 2]
+    assert h.children_order[1].tolist() == [0, 1, 2]
+    assert h.num_children[1].tolist() == [1, 2]
+    lip = build_hierarchy('lip')
+    for order, counts, links in zip(lip.children_order, lip.num_children, lip.parents):
+        grouped_parents = [links[i] for i in order.tolist()]
+        assert grouped_parents == sorted(links)
+        assert counts.tolist() == [links.count(p) for p in range(len(counts))]
+    assert lip.children_order[0].tolist() != list(range(20))  # LIP's leaves are interleaved
 
 
 def test_leaf_distance():

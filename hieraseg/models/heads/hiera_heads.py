@@ -16,7 +16,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmseg.models.decode_heads import DepthwiseSeparableASPPHead, FCNHead, UPerHead
-from mmseg.models.losses import accuracy
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import Tensor
@@ -32,9 +31,34 @@ def leaf_path_scores(node_logits: Tensor, hierarchy: ClassHierarchy,
     """
     if leaf_to_node is None:
         leaf_to_node = hierarchy.leaf_to_node.to(node_logits.device)
-    batch, _, height, width = node_logits.shape
-    scores = node_logits.sigmoid().index_select(1, leaf_to_node.flatten())
-    return scores.view(batch, *leaf_to_node.shape, height, width).sum(1)
+    # One level at a time, into two [B, C_0, H, W] tensors: these are full-resolution maps.
+    scores = node_logits.index_select(1, leaf_to_node[0]).sigmoid_()
+    if len(leaf_to_node) > 1:
+        ancestor_scores = torch.empty_like(scores)
+        for ancestors in leaf_to_node[1:]:
+            torch.index_select(node_logits, 1, ancestors, out=ancestor_scores)
+            scores.add_(ancestor_scores.sigmoid_())
+    return scores
+
+
+def top1_accuracy(scores: Tensor, labels: Tensor, ignore_index: int) -> Tensor:
+    """mmseg's ``accuracy(scores, labels, topk=1, ignore_index=...)``: the percentage of
+    non-ignored pixels whose label scores highest, as a ``[1]`` tensor.
+
+    Computed from the max over classes instead of a top-k sort, which on a CPU costs more
+    than the rest of the step's bookkeeping; a label tied with the max counts as correct.
+
+    Args:
+        scores: ``[B, C, H, W]``.
+        labels: ``[B, H, W]`` class ids or ``ignore_index``.
+    """
+    valid = labels != ignore_index
+    safe_labels = torch.where(valid, labels, torch.zeros_like(labels)).long()
+    label_scores = scores.gather(1, safe_labels.unsqueeze(1)).squeeze(1)
+    correct = (label_scores >= scores.amax(1)) & valid
+    eps = torch.finfo(torch.float32).eps  # as mmseg: no division by zero when all ignored
+    num_correct = correct.sum().float().unsqueeze(0)
+    return 100.0 * (num_correct + eps) / (valid.sum().float() + eps)
 
 
 def _with_hierarchy(loss_cfg, hierarchy: ClassHierarchy):
@@ -156,8 +180,8 @@ class HieraHeadMixin:
         if self.loss_triplet is not None:
             losses[self.loss_triplet.loss_name] = self.loss_triplet(embeddings, leaf_labels)
         with torch.no_grad():
-            losses['acc_seg'] = accuracy(self.leaf_scores(node_logits), leaf_labels,
-                                         ignore_index=self.ignore_index)
+            losses['acc_seg'] = top1_accuracy(self.leaf_scores(node_logits), leaf_labels,
+                                              self.ignore_index)
         return losses
 
     def predict_by_feat(self, node_logits: Tensor, batch_img_metas: List[dict]) -> Tensor:

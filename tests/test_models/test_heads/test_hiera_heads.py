@@ -6,6 +6,7 @@ from mmseg.structures import SegDataSample
 
 from hieraseg.hierarchy import HierarchyError, build_hierarchy
 from hieraseg.models.heads import leaf_path_scores
+from hieraseg.models.heads.hiera_heads import top1_accuracy
 
 LOSSES = dict(
     loss_decode=dict(type='TreeMinLoss', gamma=2.0),
@@ -57,6 +58,22 @@ def test_leaf_path_scores_against_explicit_paths():
                 break
             node, level = hierarchy.parents[level][node], level + 1
         assert torch.allclose(scores[:, leaf], expected, atol=1e-6)
+
+
+def test_top1_accuracy_equals_mmseg_accuracy():
+    from mmseg.models.losses import accuracy
+    generator = torch.Generator().manual_seed(0)
+    scores = torch.randn(2, 5, 6, 7, generator=generator)
+    labels = torch.randint(0, 5, (2, 6, 7), generator=generator)
+    labels[0, :2] = 255
+    value = top1_accuracy(scores, labels, 255)
+    assert value.shape == (1, )
+    torch.testing.assert_close(value, accuracy(scores, labels, ignore_index=255))
+    hand = (scores.argmax(1) == labels)[labels != 255].float().mean() * 100
+    torch.testing.assert_close(value, hand.view(1))
+    all_ignored = torch.full_like(labels, 255)
+    torch.testing.assert_close(top1_accuracy(scores, all_ignored, 255),
+                               accuracy(scores, all_ignored, ignore_index=255))
 
 
 @pytest.mark.parametrize('name', ['HieraFCNHead', 'HieraSepASPPHead', 'HieraUPerHead'])

@@ -151,6 +151,74 @@ def test_float32_logits_give_float32_loss():
     torch.testing.assert_close(loss.double(), expected, rtol=1e-5, atol=1e-6)
 
 
+def integer_logits(hierarchy, shape=(2, 3, 4), seed=0):
+    """Logits in {-1, 0, 1}: most mins and maxes are exact ties."""
+    generator = torch.Generator().manual_seed(seed)
+    batch, height, width = shape
+    logits = torch.randint(-1, 2, (batch, hierarchy.num_nodes, height, width),
+                           generator=generator).double()
+    labels = torch.randint(0, hierarchy.num_leaves, shape, generator=generator)
+    return logits.requires_grad_(), labels
+
+
+def test_ties_split_the_gradient_like_amin_and_amax():
+    """Two levels: every max is over a node and its children, as amax in the reference."""
+    hierarchy = build_hierarchy('cityscapes')
+    logits, labels = integer_logits(hierarchy)
+    loss = TreeMinLoss(hierarchy)(logits, labels)
+    (grad, ) = torch.autograd.grad(loss, logits)
+    expected = dense_reference(logits, labels, hierarchy, 2.0, 'level_mean')
+    (expected_grad, ) = torch.autograd.grad(expected, logits)
+    torch.testing.assert_close(loss, expected, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(grad, expected_grad, rtol=1e-8, atol=1e-12)
+
+
+def test_ties_on_deeper_trees_keep_the_gradient_of_a_common_shift():
+    """Deeper trees split a tie level by level, amax over the whole subtree at once: both
+    are subgradients; the derivative along shifting all logits of a pixel is the same."""
+    hierarchy = build_hierarchy('pascal_person_part')
+    logits, labels = integer_logits(hierarchy, seed=2)
+    loss = TreeMinLoss(hierarchy, gamma=2.0)(logits, labels)
+    (grad, ) = torch.autograd.grad(loss, logits)
+    expected = dense_reference(logits, labels, hierarchy, 2.0, 'level_mean')
+    (expected_grad, ) = torch.autograd.grad(expected, logits)
+    torch.testing.assert_close(loss, expected, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(grad.sum(1), expected_grad.sum(1), rtol=1e-8, atol=1e-12)
+
+
+def test_without_gradient_the_value_is_the_same():
+    hierarchy = build_hierarchy('lip')
+    logits, labels = random_case(hierarchy)
+    loss_fn = TreeMinLoss(hierarchy)
+    with torch.no_grad():
+        value = loss_fn(logits, labels)
+    torch.testing.assert_close(value, loss_fn(logits, labels).detach(), rtol=0, atol=0)
+    assert not value.requires_grad
+
+
+def test_backward_scales_with_the_incoming_gradient_and_can_repeat():
+    hierarchy = build_hierarchy('pascal_person_part')
+    logits, labels = random_case(hierarchy)
+    loss = TreeMinLoss(hierarchy)(logits, labels)
+    (once, ) = torch.autograd.grad(loss, logits, retain_graph=True)
+    (again, ) = torch.autograd.grad(loss, logits, retain_graph=True)
+    (scaled, ) = torch.autograd.grad(-3 * loss, logits)
+    assert torch.equal(once, again)
+    torch.testing.assert_close(scaled, -3 * once, rtol=1e-12, atol=0)
+
+
+def test_half_precision_logits_get_a_half_precision_gradient():
+    hierarchy = build_hierarchy('cityscapes')
+    logits, labels = random_case(hierarchy)
+    half = logits.detach().half().requires_grad_()
+    loss = TreeMinLoss(hierarchy)(half, labels)
+    loss.backward()
+    assert loss.dtype == torch.float32 and half.grad.dtype == torch.float16
+    reference = half.detach().double().requires_grad_()
+    TreeMinLoss(hierarchy)(reference, labels).backward()
+    torch.testing.assert_close(half.grad.double(), reference.grad, rtol=1e-2, atol=1e-4)
+
+
 # ---------------------------------------------------------------- numerical safety
 @pytest.mark.parametrize('magnitude', [100.0, 1e4])
 @pytest.mark.parametrize('gamma', [0.0, 2.0])
