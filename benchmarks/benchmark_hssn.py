@@ -3,11 +3,13 @@
 (a) One training iteration (forward, backward, SGD step) of DeepLabV3+ on random 512x512
     images, batch 2: the HSSN model (V-channel classifier, embedding branch, focal tree-min +
     tree-triplet losses) against the same model with mmseg's softmax CE. The two are timed
-    in alternation, so that a change in machine load hits both; reported are the medians
-    and the median (and quartiles) of the per-step ratios.
+    in alternation, so that a change in machine load hits both; reported are the medians,
+    the fastest iterations and the median (and quartiles) of the per-step ratios.
 (b) The decode head's losses alone, forward and backward, on fixed head outputs of the
     sizes in (a): the HSSN head's ``loss_by_feat`` (upsampling, tree-min, tree-triplet,
     training accuracy) against the CE head's (upsampling, CE, training accuracy).
+(c) The tree-min loss alone against mmseg's softmax CE alone, forward and backward, on
+    fixed logits at label resolution (V and C_0 channels).
 
     python benchmarks/benchmark_hssn.py [--depth 18] [--iters 10] [--hierarchy cityscapes]
 """
@@ -98,6 +100,28 @@ def time_losses(models, samples, hierarchy, iters: int):
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+def time_tree_min(models, samples, iters: int):
+    """(c): the tree-min loss against softmax CE on fixed full-resolution logits."""
+    labels = torch.stack([s.gt_sem_seg.data[0] for s in samples])
+    generator = torch.Generator().manual_seed(2)
+    losses = {'ce': models['ce'].decode_head.loss_decode,
+              'hssn': models['hssn'].decode_head.loss_decode}
+    hierarchy = models['hssn'].decode_head.hierarchy
+    logits = {'ce': torch.randn(2, hierarchy.num_leaves, *labels.shape[1:], generator=generator),
+              'hssn': torch.randn(2, hierarchy.num_nodes, *labels.shape[1:],
+                                  generator=generator)}
+    times = {name: [] for name in losses}
+    for step in range(iters + 2):
+        for name, loss in losses.items():
+            inputs = logits[name].requires_grad_()
+            inputs.grad = None
+            start = time.perf_counter()
+            loss(inputs, labels, ignore_index=255).backward()
+            if step >= 2:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--depth', type=int, default=18)
@@ -124,16 +148,22 @@ def main():
           f'(V={hierarchy.num_nodes}), {torch.get_num_threads()} threads, '
           f'median of {args.iters} iterations')
     print('(a) training iteration')
-    print(f'  softmax CE          : {ce:.3f} s/iter')
-    print(f'  HSSN (FTM + TT)     : {hssn:.3f} s/iter')
-    print(f'  HSSN / CE           : {hssn / ce:.3f} (+{100 * (hssn / ce - 1):.1f}%); per-step '
-          f'ratios: median {statistics.median(ratios):.3f}, quartiles {low:.3f} .. {high:.3f}')
+    fastest = {n: min(times[n]) for n in times}
+    print(f'  softmax CE          : {ce:.3f} s/iter (fastest {fastest["ce"]:.3f})')
+    print(f'  HSSN (FTM + TT)     : {hssn:.3f} s/iter (fastest {fastest["hssn"]:.3f})')
+    print(f'  HSSN / CE           : {hssn / ce:.3f} (+{100 * (hssn / ce - 1):.1f}%); fastest / '
+          f'fastest {fastest["hssn"] / fastest["ce"]:.3f}; per-step ratios: median '
+          f'{statistics.median(ratios):.3f}, quartiles {low:.3f} .. {high:.3f}')
     losses = time_losses(models, data[0][1], hierarchy, args.iters)
     print('(b) decode-head losses alone, forward + backward')
     print(f'  CE + accuracy       : {1000 * losses["ce"]:.1f} ms')
     print(f'  FTM + TT + accuracy : {1000 * losses["hssn"]:.1f} ms')
     print(f'  difference          : {1000 * (losses["hssn"] - losses["ce"]):.1f} ms = '
           f'{100 * (losses["hssn"] - losses["ce"]) / ce:.1f}% of the CE iteration')
+    alone = time_tree_min(models, data[0][1], args.iters)
+    print('(c) the loss functions alone on logits at label resolution, forward + backward')
+    print(f'  softmax CE          : {1000 * alone["ce"]:.1f} ms')
+    print(f'  focal tree-min      : {1000 * alone["hssn"]:.1f} ms')
 
 
 if __name__ == '__main__':
