@@ -224,9 +224,11 @@ class TreeTripletLoss(nn.Module):
         if triplets.anchor.numel() == 0:
             return embeddings.sum() * 0
 
-        anchor = features[triplets.anchor]
-        d_pos = (1 - (anchor * features[triplets.positive]).sum(1)) / 2
-        d_neg = (1 - (anchor * features[triplets.negative]).sum(1)) / 2
+        # index_select, not features[index]: the latter's backward (index_put with
+        # accumulation) sums repeated pixels in a varying order on the CPU.
+        anchor = features.index_select(0, triplets.anchor)
+        d_pos = (1 - (anchor * features.index_select(0, triplets.positive)).sum(1)) / 2
+        d_neg = (1 - (anchor * features.index_select(0, triplets.negative)).sum(1)) / 2
         anchor_leaf = labels[triplets.anchor]
         psi_pos = self.leaf_distance[anchor_leaf, labels[triplets.positive]].to(d_pos.dtype)
         psi_neg = self.leaf_distance[anchor_leaf, labels[triplets.negative]].to(d_pos.dtype)
