@@ -29,6 +29,11 @@ def test_train_writes_checkpoints_and_logs_cpu_fallback(trained):
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         assert f.read().strip().endswith('iter_4.pth')
     assert 'mIoU_texture' in out and 'mIoU_colour' in out  # validation ran at the end
+    # the triplet sampler's generator is saved with the weights, and it advanced
+    key = 'decode_head.loss_triplet._extra_state'
+    earlier = torch.load(osp.join(work_dir, 'iter_2.pth'), weights_only=False)
+    assert not torch.equal(checkpoint['state_dict'][key]['generator_state'],
+                           earlier['state_dict'][key]['generator_state'])
 
 
 def test_resume_continues_the_iteration_count(trained, toy_root):

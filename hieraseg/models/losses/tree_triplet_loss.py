@@ -39,8 +39,8 @@ class TreeTripletLoss(nn.Module):
     contributes ``max_triplets_per_class`` triplets drawn uniformly from it (with
     replacement), from a generator seeded with ``seed`` that advances every call. All
     classes are sampled at once, without a loop over classes or pixels. The generator's state
-    is not checkpointed (a resumed run restarts the sequence), and every DDP rank uses the
-    same seed on its own pixels.
+    is part of the module's state dict (``<prefix>_extra_state``), so a run resumed from a
+    checkpoint continues the sequence; every DDP rank uses the same seed on its own pixels.
 
     Weight: with ``ramp='cosine'`` the weight is
     ``loss_weight * (1 - cos(pi * iter / max_iters)) / 2``, rising from 0 to
@@ -118,6 +118,13 @@ class TreeTripletLoss(nn.Module):
         self.register_buffer('leaf_parent', hierarchy.leaf_to_level[1].clone(), persistent=False)
         # leaf_distance[a, b]: psi(a, b), edges between leaves a and b.
         self.register_buffer('leaf_distance', hierarchy.leaf_distance.clone(), persistent=False)
+
+    def get_extra_state(self) -> dict:
+        """The sampling generator's state, saved with the model's weights."""
+        return {'generator_state': self.generator.get_state()}
+
+    def set_extra_state(self, state: dict):
+        self.generator.set_state(state['generator_state'].cpu())
 
     @property
     def loss_name(self) -> str:

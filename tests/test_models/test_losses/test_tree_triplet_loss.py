@@ -244,4 +244,18 @@ def test_registry_name_and_buffers():
     loss_fn = MODELS.build(dict(type='TreeTripletLoss', hierarchy='cityscapes'))
     assert isinstance(loss_fn, TreeTripletLoss)
     assert loss_fn.loss_name == 'loss_tree_triplet'
-    assert loss_fn.state_dict() == {}
+    assert list(loss_fn.state_dict()) == ['_extra_state']  # tables are not saved
+
+
+def test_checkpointed_generator_continues_the_sequence(tmp_path):
+    labels = big_labels()
+    running = TreeTripletLoss(PPP, max_triplets_per_class=20, seed=5)
+    running.sample_triplets(labels)
+    running.sample_triplets(labels)
+    torch.save(running.state_dict(), tmp_path / 'loss.pth')
+    resumed = TreeTripletLoss(PPP, max_triplets_per_class=20, seed=5)
+    resumed.load_state_dict(torch.load(tmp_path / 'loss.pth'))
+    fresh = TreeTripletLoss(PPP, max_triplets_per_class=20, seed=5)
+    expected = running.sample_triplets(labels)
+    assert all(torch.equal(x, y) for x, y in zip(resumed.sample_triplets(labels), expected))
+    assert not torch.equal(fresh.sample_triplets(labels).anchor, expected.anchor)
