@@ -39,8 +39,8 @@ class TreeTripletLoss(nn.Module):
     contributes ``max_triplets_per_class`` triplets drawn uniformly from it (with
     replacement), from a generator seeded with ``seed`` that advances every call. All
     classes are sampled at once, without a loop over classes or pixels. The generator's state
-    is part of the module's state dict (``<prefix>_extra_state``), so a run resumed from a
-    checkpoint continues the sequence; every DDP rank uses the same seed on its own pixels.
+    is a buffer of the module (``generator_state``), so a run resumed from a checkpoint
+    continues the sequence; every DDP rank uses the same seed on its own pixels.
 
     Weight: with ``ramp='cosine'`` the weight is
     ``loss_weight * (1 - cos(pi * iter / max_iters)) / 2``, rising from 0 to
@@ -110,21 +110,17 @@ class TreeTripletLoss(nn.Module):
         self.ignore_index = int(ignore_index)
         self.seed = int(seed)
         self._loss_name = loss_name
-        # CPU generator: the same draws on any device; advanced by every call.
-        self.generator = torch.Generator().manual_seed(self.seed)
+        # The state of a CPU generator (the same draws on any device), advanced by every call.
+        # A persistent buffer: checkpoints save it, resumed runs continue the draws, and DDP
+        # keeps it equal on all ranks.
+        self.register_buffer('generator_state',
+                             torch.Generator().manual_seed(self.seed).get_state())
 
         hierarchy = self.hierarchy
         # leaf_parent[c]: index within level 1 of leaf c's parent.
         self.register_buffer('leaf_parent', hierarchy.leaf_to_level[1].clone(), persistent=False)
         # leaf_distance[a, b]: psi(a, b), edges between leaves a and b.
         self.register_buffer('leaf_distance', hierarchy.leaf_distance.clone(), persistent=False)
-
-    def get_extra_state(self) -> dict:
-        """The sampling generator's state, saved with the model's weights."""
-        return {'generator_state': self.generator.get_state()}
-
-    def set_extra_state(self, state: dict):
-        self.generator.set_state(state['generator_state'].cpu())
 
     @property
     def loss_name(self) -> str:
@@ -185,8 +181,11 @@ class TreeTripletLoss(nn.Module):
         enum_pos = (slot % per_anchor) // neg_radix
         enum_neg = slot % neg_radix
 
-        uniform = torch.rand((3, num_leaves, cap), generator=self.generator,
+        generator = torch.Generator()
+        generator.set_state(self.generator_state.cpu())
+        uniform = torch.rand((3, num_leaves, cap), generator=generator,
                              dtype=torch.float64).to(device)
+        self.generator_state.copy_(generator.get_state())
 
         def draw(u, count):  # uniform integers in [0, count) per class row
             count = count.view(-1, 1)
