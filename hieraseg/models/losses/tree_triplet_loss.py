@@ -111,8 +111,8 @@ class TreeTripletLoss(nn.Module):
         self.seed = int(seed)
         self._loss_name = loss_name
         # The state of a CPU generator (the same draws on any device), advanced by every call.
-        # A persistent buffer: checkpoints save it, resumed runs continue the draws, and DDP
-        # keeps it equal on all ranks.
+        # A persistent buffer: checkpoints save it and resumed runs continue the draws. DDP
+        # ranks hold equal states: same seed, one draw per call.
         self.register_buffer('generator_state',
                              torch.Generator().manual_seed(self.seed).get_state())
 
