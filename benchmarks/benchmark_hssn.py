@@ -76,6 +76,20 @@ def train_step(model, optimizer, inputs, samples) -> float:
     return time.perf_counter() - start
 
 
+def timed_steps(steps: dict, iters: int, alternate: bool = False) -> dict:
+    """Runs every ``steps[name](step)`` (which returns the seconds it measured) ``iters + 2``
+    times, the first two as warm-up; with ``alternate`` the order flips every step, so that
+    a change in machine load hits every entry. Returns the measured seconds per name."""
+    names = list(steps)
+    times = {name: [] for name in names}
+    for step in range(iters + 2):
+        for name in names if not alternate or step % 2 == 0 else names[::-1]:
+            elapsed = steps[name](step)
+            if step >= 2:
+                times[name].append(elapsed)
+    return times
+
+
 def time_losses(models, samples, hierarchy, iters: int):
     """(b): the decode heads' ``loss_by_feat`` on fixed outputs, forward and backward."""
     generator = torch.Generator().manual_seed(1)
@@ -84,19 +98,20 @@ def time_losses(models, samples, hierarchy, iters: int):
         'hssn': (torch.randn(2, hierarchy.num_nodes, 128, 128, generator=generator),
                  torch.randn(2, 256, 64, 64, generator=generator)),
     }
-    times = {name: [] for name in models}
-    for step in range(iters + 2):
-        for name, model in models.items():
-            leaves = [t.clone().requires_grad_() for t in outputs[name]]
-            start = time.perf_counter()
-            if name == 'hssn':
-                embeddings = torch.nn.functional.normalize(leaves[1], dim=1)
-                losses = model.decode_head.loss_by_feat(leaves[0], samples, embeddings)
-            else:
-                losses = model.decode_head.loss_by_feat(leaves[0], samples)
-            sum(v for k, v in losses.items() if 'loss' in k).backward()
-            if step >= 2:
-                times[name].append(time.perf_counter() - start)
+
+    def step(name):
+        leaves = [t.clone().requires_grad_() for t in outputs[name]]
+        head = models[name].decode_head
+        start = time.perf_counter()
+        if name == 'hssn':
+            embeddings = torch.nn.functional.normalize(leaves[1], dim=1)
+            losses = head.loss_by_feat(leaves[0], samples, embeddings)
+        else:
+            losses = head.loss_by_feat(leaves[0], samples)
+        sum(v for k, v in losses.items() if 'loss' in k).backward()
+        return time.perf_counter() - start
+
+    times = timed_steps({name: lambda _, name=name: step(name) for name in models}, iters)
     return {name: statistics.median(t) for name, t in times.items()}
 
 
@@ -104,21 +119,19 @@ def time_tree_min(models, samples, iters: int):
     """(c): the tree-min loss against softmax CE on fixed full-resolution logits."""
     labels = torch.stack([s.gt_sem_seg.data[0] for s in samples])
     generator = torch.Generator().manual_seed(2)
-    losses = {'ce': models['ce'].decode_head.loss_decode,
-              'hssn': models['hssn'].decode_head.loss_decode}
     hierarchy = models['hssn'].decode_head.hierarchy
     logits = {'ce': torch.randn(2, hierarchy.num_leaves, *labels.shape[1:], generator=generator),
               'hssn': torch.randn(2, hierarchy.num_nodes, *labels.shape[1:],
                                   generator=generator)}
-    times = {name: [] for name in losses}
-    for step in range(iters + 2):
-        for name, loss in losses.items():
-            inputs = logits[name].requires_grad_()
-            inputs.grad = None
-            start = time.perf_counter()
-            loss(inputs, labels, ignore_index=255).backward()
-            if step >= 2:
-                times[name].append(time.perf_counter() - start)
+
+    def step(name):
+        inputs = logits[name].requires_grad_()
+        inputs.grad = None
+        start = time.perf_counter()
+        models[name].decode_head.loss_decode(inputs, labels, ignore_index=255).backward()
+        return time.perf_counter() - start
+
+    times = timed_steps({name: lambda _, name=name: step(name) for name in models}, iters)
     return {name: statistics.median(t) for name, t in times.items()}
 
 
@@ -135,12 +148,10 @@ def main():
                   for n, m in models.items()}
     generator = torch.Generator().manual_seed(0)
     data = [batch(hierarchy.num_leaves, generator) for _ in range(2)]
-    times = {name: [] for name in models}
-    for step in range(args.iters + 2):  # the first two are warm-up
-        for name in ('ce', 'hssn') if step % 2 == 0 else ('hssn', 'ce'):
-            elapsed = train_step(models[name], optimizers[name], *data[step % 2])
-            if step >= 2:
-                times[name].append(elapsed)
+    times = timed_steps(
+        {name: lambda step, name=name: train_step(models[name], optimizers[name],
+                                                  *data[step % 2])
+         for name in models}, args.iters, alternate=True)
     ce, hssn = (statistics.median(times[n]) for n in ('ce', 'hssn'))
     ratios = [h / c for h, c in zip(times['hssn'], times['ce'])]
     low, mid, high = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
