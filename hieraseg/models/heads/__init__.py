@@ -1,10 +1,9 @@
 from .dnc_cls_head import DNCClsHead
 from .dnc_decode_heads import (DNCASPPHead, DNCFCNHead, DNCSepASPPHead,
                                DNCUPerHead)
-from .hiera_heads import (HieraFCNHead, HieraHeadMixin, HieraSepASPPHead, HieraUPerHead,
-                          leaf_path_scores)
+from .hiera_heads import HieraFCNHead, HieraHeadMixin, HieraSepASPPHead, HieraUPerHead
 
 __all__ = [
-    'HieraHeadMixin', 'HieraSepASPPHead', 'HieraFCNHead', 'HieraUPerHead', 'leaf_path_scores'
+    'HieraHeadMixin', 'HieraSepASPPHead', 'HieraFCNHead', 'HieraUPerHead'
 ]
 __all__ += ['DNCClsHead', 'DNCFCNHead', 'DNCASPPHead', 'DNCSepASPPHead', 'DNCUPerHead']

@@ -4,11 +4,13 @@ Each head is its mmseg parent (FCN, DeepLabV3+ separable ASPP, UPerNet) with
  - ``conv_seg`` widened to the hierarchy's V nodes (leaves first, then coarser levels);
  - an embedding branch (1x1 conv -> norm -> ReLU -> 1x1 conv, L2-normalised per pixel) on the
    deepest backbone feature, trained by the tree-triplet loss;
- - hierarchical inference: a leaf's score is the sum of the sigmoid scores of its
-   root-to-leaf path, so ``predict`` returns ``[B, C_0, H, W]`` path scores whose argmax is
-   the top-scoring path. Coarser predictions are that leaf's ancestors and so consistent.
+ - hierarchical inference (:mod:`hieraseg.models.utils.path_scores`): the node logits are
+   upsampled to the output size, then every root-to-leaf path is scored (by default the sum
+   of its nodes' sigmoid scores), so ``predict`` returns ``[B, C_0, H, W]`` path scores whose
+   argmax is the top-scoring path. Coarser predictions are that leaf's ancestors.
 """
 import inspect
+import math
 from typing import List, Optional, Tuple
 
 import torch
@@ -21,24 +23,7 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from hieraseg.hierarchy import ClassHierarchy, HierarchyError, HierarchyLike, build_hierarchy
-
-
-def leaf_path_scores(node_logits: Tensor, hierarchy: ClassHierarchy,
-                     leaf_to_node: Optional[Tensor] = None) -> Tensor:
-    """Scores every root-to-leaf path: ``[B, V, H, W]`` logits -> ``[B, C_0, H, W]``.
-
-    ``score(leaf) = sum of sigmoid(logit_u)`` over the leaf and its ancestors.
-    """
-    if leaf_to_node is None:
-        leaf_to_node = hierarchy.leaf_to_node.to(node_logits.device)
-    # One level at a time, into two [B, C_0, H, W] tensors: these are full-resolution maps.
-    scores = node_logits.index_select(1, leaf_to_node[0]).sigmoid_()
-    if len(leaf_to_node) > 1:
-        ancestor_scores = torch.empty_like(scores)
-        for ancestors in leaf_to_node[1:]:
-            torch.index_select(node_logits, 1, ancestors, out=ancestor_scores)
-            scores.add_(ancestor_scores.sigmoid_())
-    return scores
+from hieraseg.models.utils.path_scores import check_path_score_mode, leaf_path_scores
 
 
 def top1_accuracy(scores: Tensor, labels: Tensor, ignore_index: int) -> Tensor:
@@ -98,6 +83,14 @@ class HieraHeadMixin:
             -1, the deepest.
         embedding_in_channels (int, optional): its channels; inferred from ``in_channels``
             when the head reads the deepest feature.
+        path_score (str): how inference scores a root-to-leaf path from its nodes' sigmoid
+            scores: ``'sum'`` (default, the paper), ``'min'`` or ``'log'``
+            (:mod:`hieraseg.models.utils.path_scores`).
+        node_bias_prior (bool): initialise the classifier bias of every level-l node to
+            ``logit(1 / C_l)``, the chance that a node lies on a pixel's path when the
+            level's classes are equally frequent, instead of 0 (a sigmoid of 0.5 on every
+            node, which makes the negative terms dominate the first iterations).
+            Default False.
     """
 
     def __init__(self,
@@ -109,8 +102,14 @@ class HieraHeadMixin:
                  embedding_in_index: int = -1,
                  embedding_in_channels: Optional[int] = None,
                  num_classes: Optional[int] = None,
+                 path_score: str = 'sum',
+                 node_bias_prior: bool = False,
                  **kwargs):
         hierarchy = build_hierarchy(hierarchy)
+        check_path_score_mode(path_score, f'{type(self).__name__}.path_score')
+        if not isinstance(node_bias_prior, bool):
+            raise ValueError(f'{type(self).__name__}.node_bias_prior must be True or False, '
+                             f'got {node_bias_prior!r}')
         if num_classes is not None:
             hierarchy.check_num_classes(num_classes, f'{type(self).__name__}.num_classes')
         if kwargs.get('out_channels', hierarchy.num_leaves) != hierarchy.num_leaves:
@@ -125,6 +124,8 @@ class HieraHeadMixin:
             loss_decode=_with_hierarchy(loss_decode, hierarchy),
             **kwargs)
         self.hierarchy = hierarchy
+        self.path_score = path_score
+        self.node_bias_prior = node_bias_prior
         # one output channel per node of every level
         self.conv_seg = nn.Conv2d(self.channels, hierarchy.num_nodes, kernel_size=1)
         self.register_buffer('leaf_to_node', hierarchy.leaf_to_node.clone(), persistent=False)
@@ -151,13 +152,22 @@ class HieraHeadMixin:
         raise ValueError('cannot infer the embedding branch\'s input channels; give '
                          'embedding_in_channels')
 
+    def init_weights(self):
+        super().init_weights()
+        if self.node_bias_prior:
+            with torch.no_grad():
+                for level, size in enumerate(self.hierarchy.level_sizes):
+                    prior = 1.0 / size if size > 1 else 0.5
+                    self.conv_seg.bias[self.hierarchy.level_slice(level)] = math.log(
+                        prior / (1 - prior))
+
     def embed(self, inputs: Tuple[Tensor]) -> Tensor:
         """Backbone features -> per-pixel unit embeddings ``[B, E, h, w]``."""
         return F.normalize(self.embedding(inputs[self.embedding_in_index]), p=2, dim=1)
 
     def leaf_scores(self, node_logits: Tensor) -> Tensor:
         """``[B, V, H, W]`` node logits -> ``[B, C_0, H, W]`` root-to-leaf path scores."""
-        return leaf_path_scores(node_logits, self.hierarchy, self.leaf_to_node)
+        return leaf_path_scores(node_logits, self.leaf_to_node, self.path_score)
 
     def loss(self, inputs: Tuple[Tensor], batch_data_samples, train_cfg) -> dict:
         node_logits = self.forward(inputs)
@@ -184,9 +194,17 @@ class HieraHeadMixin:
                                               self.ignore_index)
         return losses
 
+    def predict_node_logits(self, inputs: Tuple[Tensor], batch_img_metas: List[dict]) -> Tensor:
+        """Backbone features -> node logits ``[B, V, H, W]`` upsampled to the input size.
+
+        ``HieraEncoderDecoder`` averages these over sliding windows and resizes them to the
+        original image before it scores the paths."""
+        return super().predict_by_feat(self.forward(inputs), batch_img_metas)
+
     def predict_by_feat(self, node_logits: Tensor, batch_img_metas: List[dict]) -> Tensor:
-        """Node logits -> leaf path scores ``[B, C_0, H, W]`` at the input size."""
-        return super().predict_by_feat(self.leaf_scores(node_logits), batch_img_metas)
+        """Node logits ``[B, V, h, w]`` -> leaf path scores ``[B, C_0, H, W]`` at the input
+        size. The logits are upsampled first (as the loss sees them), then decoded."""
+        return self.leaf_scores(super().predict_by_feat(node_logits, batch_img_metas))
 
 
 @MODELS.register_module()

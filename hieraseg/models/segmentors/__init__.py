@@ -1,4 +1,5 @@
 from .flip_swap_tta import FlipSwapSegTTAModel
 from .hiera_encoder_decoder import HieraEncoderDecoder
+from .hiera_tta import HieraSegTTAModel
 
-__all__ = ['FlipSwapSegTTAModel', 'HieraEncoderDecoder']
+__all__ = ['FlipSwapSegTTAModel', 'HieraEncoderDecoder', 'HieraSegTTAModel']

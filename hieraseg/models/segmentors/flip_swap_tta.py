@@ -3,16 +3,16 @@ from typing import List, Sequence
 
 import torch
 from mmengine.structures import PixelData
-from mmseg.models.segmentors import SegTTAModel
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from hieraseg.datasets.flip_pairs import (MIRROR_FLIP_DIRECTIONS, check_label_pairs,
                                           label_swap_table)
+from .hiera_tta import HieraSegTTAModel
 
 
 @MODELS.register_module()
-class FlipSwapSegTTAModel(SegTTAModel):
+class FlipSwapSegTTAModel(HieraSegTTAModel):
     """mmseg's ``SegTTAModel`` that swaps left/right score channels of mirrored copies.
 
     mmseg's segmentors already flip each augmented copy's ``seg_logits`` [C, H, W] back to
@@ -22,7 +22,8 @@ class FlipSwapSegTTAModel(SegTTAModel):
     person, whose left arm is the original's right arm. Before ``SegTTAModel`` averages
     the copies, this model exchanges the channels of each pair for every copy whose
     metainfo says it was mirrored (horizontal or vertical flip), so all copies vote for
-    the same classes.
+    the same classes. The copies are then merged as by ``HieraSegTTAModel`` (mmseg's
+    ``SegTTAModel`` for a flat model).
 
     Use it where ``SegTTAModel`` would be used:
     ``tta_model = dict(type='FlipSwapSegTTAModel', flip_label_pairs=LIP_FLIP_PAIRS)``.

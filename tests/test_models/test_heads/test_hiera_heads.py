@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 from mmengine.structures import PixelData
@@ -5,8 +7,8 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from hieraseg.hierarchy import HierarchyError, build_hierarchy
-from hieraseg.models.heads import leaf_path_scores
 from hieraseg.models.heads.hiera_heads import top1_accuracy
+from hieraseg.models.utils import leaf_path_scores
 
 LOSSES = dict(
     loss_decode=dict(type='TreeMinLoss', gamma=2.0),
@@ -45,19 +47,71 @@ def samples(labels):
     return out
 
 
-def test_leaf_path_scores_against_explicit_paths():
+def path_nodes(hierarchy, leaf):
+    """The node indices on ``leaf``'s root-to-leaf path, walked up with the parent lists."""
+    node, level, nodes = leaf, 0, []
+    while True:
+        nodes.append(hierarchy.level_offsets[level] + node)
+        if level == hierarchy.num_levels - 1:
+            return nodes
+        node, level = hierarchy.parents[level][node], level + 1
+
+
+@pytest.mark.parametrize('mode', ['sum', 'min', 'log'])
+def test_leaf_path_scores_against_explicit_paths(mode):
     hierarchy = build_hierarchy('pascal_person_part')
     logits = torch.randn(2, hierarchy.num_nodes, 3, 4)
-    scores = leaf_path_scores(logits, hierarchy)
+    scores = leaf_path_scores(logits, hierarchy.leaf_to_node, mode)
     assert scores.shape == (2, 7, 3, 4)
     for leaf in range(7):
-        node, level, expected = leaf, 0, torch.zeros(2, 3, 4)
-        while True:  # walk up with the parent lists
-            expected += logits[:, hierarchy.level_offsets[level] + node].sigmoid()
-            if level == hierarchy.num_levels - 1:
-                break
-            node, level = hierarchy.parents[level][node], level + 1
+        sig = torch.stack([logits[:, node].sigmoid() for node in path_nodes(hierarchy, leaf)])
+        expected = dict(sum=sig.sum(0), min=sig.amin(0), log=sig.log().sum(0))[mode]
         assert torch.allclose(scores[:, leaf], expected, atol=1e-6)
+
+
+def test_unknown_path_score_mode_is_an_error(mmseg_scope):
+    with pytest.raises(ValueError, match="unknown path score mode 'max'"):
+        leaf_path_scores(torch.zeros(1, 12, 1, 1),
+                         build_hierarchy('pascal_person_part').leaf_to_node, 'max')
+    with pytest.raises(ValueError, match="HieraFCNHead.path_score: unknown path score mode"):
+        MODELS.build(dict(head_cfgs()['HieraFCNHead'], path_score='product'))
+    with pytest.raises(ValueError, match='node_bias_prior must be True or False'):
+        MODELS.build(dict(head_cfgs()['HieraFCNHead'], node_bias_prior='yes'))
+
+
+@pytest.mark.parametrize('mode', ['sum', 'min', 'log'])
+def test_predict_decodes_logits_upsampled_to_the_output_size(mode, mmseg_scope):
+    """The paths are scored from bilinearly upsampled node logits, not scored at the
+    head's resolution and then upsampled (which gives other predictions)."""
+    torch.manual_seed(0)
+    head = MODELS.build(dict(head_cfgs()['HieraFCNHead'], path_score=mode)).eval()
+    hierarchy = head.hierarchy
+    node_logits = 4 * torch.randn(2, hierarchy.num_nodes, 8, 8)
+    metas = [dict(img_shape=(32, 32), pad_shape=(32, 32))] * 2
+    predicted = head.predict_by_feat(node_logits, metas)
+    up = torch.nn.functional.interpolate(node_logits, size=(32, 32), mode='bilinear',
+                                         align_corners=False)
+    expected = leaf_path_scores(up, hierarchy.leaf_to_node, mode)
+    torch.testing.assert_close(predicted, expected)
+    scores_first = torch.nn.functional.interpolate(
+        leaf_path_scores(node_logits, hierarchy.leaf_to_node, mode), size=(32, 32),
+        mode='bilinear', align_corners=False)
+    assert not torch.allclose(predicted, scores_first, atol=1e-3)
+    assert (predicted.argmax(1) != scores_first.argmax(1)).any()
+    torch.testing.assert_close(head.predict_node_logits(features(), metas).shape[1:],
+                               torch.Size([hierarchy.num_nodes, 32, 32]))
+
+
+def test_node_bias_prior(mmseg_scope):
+    head = MODELS.build(dict(head_cfgs()['HieraFCNHead'], node_bias_prior=True))
+    head.init_weights()
+    bias = head.conv_seg.bias.detach()
+    # pascal_person_part: 7 leaves, 3 middle nodes, 2 top nodes
+    expected = torch.tensor([math.log(1 / 6)] * 7 + [math.log(1 / 2)] * 3 + [0.0] * 2)
+    torch.testing.assert_close(bias, expected)
+    plain = MODELS.build(head_cfgs()['HieraFCNHead'])
+    plain.init_weights()
+    assert torch.equal(plain.conv_seg.bias.detach(), torch.zeros(12))
 
 
 def test_top1_accuracy_equals_mmseg_accuracy():
