@@ -13,6 +13,11 @@ because 'striped' alone does not name a class. Files are written in Cityscapes' 
 (``leftImg8bit/<split>/<city>/<id>_leftImg8bit.png`` and
 ``gtFine/<split>/<city>/<id>_gtFine_labelTrainIds.png``), so mmseg's loading pipeline reads
 them as it reads Cityscapes. Generation is deterministic given the seed.
+
+An optional third split, ``val_shifted``, draws the same classes under a domain shift:
+stripes and dots of other periods, hues jittered beyond the training ranges, stronger
+noise. It comes from its own random stream, so asking for it leaves the other splits
+byte-identical.
 """
 import colorsys
 import json
@@ -45,16 +50,23 @@ _LEAF_STYLE = {
 }
 
 
-def _texture(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:
+# in-domain (training) values and the shifted split's
+_STRIPE_PERIODS = {False: (4, 7), True: (7, 10)}
+_DOT_PERIODS = {False: (4, 6), True: (6, 8)}
+_HUE_JITTER = {False: 0.0, True: 0.05}
+_NOISE_STD = {False: 8.0, True: 16.0}
+
+
+def _texture(kind: str, size: int, rng: np.random.Generator, shifted: bool = False) -> np.ndarray:
     """A [size, size] map in [0, 1] that modulates a shape's brightness."""
     yy, xx = np.mgrid[0:size, 0:size]
     if kind == 'plain':
         return np.ones((size, size))
     if kind == 'striped':
-        period = int(rng.integers(4, 7))
+        period = int(rng.integers(*_STRIPE_PERIODS[shifted]))
         coord = xx if rng.random() < 0.5 else yy
         return ((coord + int(rng.integers(period))) % period < period // 2).astype(float)
-    period = int(rng.integers(4, 6))  # dotted: a grid of dark dots on a bright ground
+    period = int(rng.integers(*_DOT_PERIODS[shifted]))  # dotted: dark dots, bright ground
     dots = ((xx % period) < 2) & ((yy % period) < 2)
     return 1.0 - dots.astype(float)
 
@@ -69,21 +81,24 @@ def _shape_mask(size: int, rng: np.random.Generator) -> np.ndarray:
     return ((yy - cy) / (h / 2))**2 + ((xx - cx) / (w / 2))**2 <= 1
 
 
-def render_sample(size: int, rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
-    """One image ``[size, size, 3] uint8`` (RGB) and its leaf labels ``[size, size] uint8``."""
+def render_sample(size: int, rng: np.random.Generator,
+                  shifted: bool = False) -> Tuple[np.ndarray, np.ndarray]:
+    """One image ``[size, size, 3] uint8`` (RGB) and its leaf labels ``[size, size] uint8``;
+    ``shifted`` draws it under the shifted split's domain shift."""
     image = 128 + 20 * rng.standard_normal((size, size, 1)) * np.ones((1, 1, 3))
     labels = np.zeros((size, size), dtype=np.uint8)
     for _ in range(int(rng.integers(3, 6))):
         leaf = int(rng.integers(1, len(TOY_SHAPES_CLASSES)))
         (hue_low, hue_high), texture = _LEAF_STYLE[leaf]
-        hue = rng.uniform(hue_low, hue_high)
+        jitter = _HUE_JITTER[shifted]
+        hue = rng.uniform(hue_low - jitter, hue_high + jitter) % 1.0
         bright = np.array(colorsys.hsv_to_rgb(hue, rng.uniform(0.6, 1.0), rng.uniform(0.75, 1)))
-        pattern = _texture(texture, size, rng)[..., None]
+        pattern = _texture(texture, size, rng, shifted)[..., None]
         colour = 255 * bright * (0.45 + 0.55 * pattern)
         mask = _shape_mask(size, rng)
         image[mask] = colour[mask]
         labels[mask] = leaf
-    image += 8 * rng.standard_normal(image.shape)
+    image += _NOISE_STD[shifted] * rng.standard_normal(image.shape)
     return np.clip(image, 0, 255).astype(np.uint8), labels
 
 
@@ -91,8 +106,11 @@ def generate_toy_shapes(root: str,
                         num_train: int = 300,
                         num_val: int = 60,
                         size: int = 64,
-                        seed: int = 0) -> Dict:
+                        seed: int = 0,
+                        num_val_shifted: int = 0) -> Dict:
     """Writes the data set under ``root`` and returns its manifest.
+
+    ``num_val_shifted`` > 0 adds the ``val_shifted`` split (module docstring).
 
     Idempotent: if ``root`` already holds a data set made with the same arguments, nothing
     is written. Files appear only when complete (written to a temporary folder first, then
@@ -105,6 +123,8 @@ def generate_toy_shapes(root: str,
     manifest = dict(
         name='toy_shapes', num_train=num_train, num_val=num_val, size=size, seed=seed,
         classes=list(TOY_SHAPES_CLASSES), layout='cityscapes')
+    if num_val_shifted:
+        manifest['num_val_shifted'] = num_val_shifted
     manifest_path = osp.join(root, MANIFEST)
     if osp.exists(root):
         existing = None
@@ -122,13 +142,20 @@ def generate_toy_shapes(root: str,
     staging = tempfile.mkdtemp(prefix='.toy_shapes_', dir=parent)
     try:
         rng = np.random.default_rng(seed)
-        for split, count in (('train', num_train), ('val', num_val)):
+        shifted_rng = np.random.default_rng([seed, 1])
+        for split, count in (('train', num_train), ('val', num_val),
+                             ('val_shifted', num_val_shifted)):
+            if split == 'val_shifted' and not count:
+                continue
             img_dir = osp.join(staging, 'leftImg8bit', split, CITY)
             seg_dir = osp.join(staging, 'gtFine', split, CITY)
             os.makedirs(img_dir)
             os.makedirs(seg_dir)
             for index in range(count):
-                image, labels = render_sample(size, rng)
+                if split == 'val_shifted':
+                    image, labels = render_sample(size, shifted_rng, shifted=True)
+                else:
+                    image, labels = render_sample(size, rng)
                 stem = f'{CITY}_{split}_{index:06d}'
                 Image.fromarray(image).save(osp.join(img_dir, stem + IMG_SUFFIX))
                 Image.fromarray(labels).save(osp.join(seg_dir, stem + SEG_SUFFIX))

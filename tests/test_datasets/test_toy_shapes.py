@@ -82,3 +82,43 @@ def test_dataset_errors(tmp_path):
         ToyShapesDataset(data_root=root, metainfo=dict(hierarchy='cityscapes'),
                          data_prefix=dict(img_path='leftImg8bit/train',
                                           seg_map_path='gtFine/train'))
+
+
+def test_shifted_split_leaves_the_other_splits_unchanged(tmp_path):
+    plain, shifted = str(tmp_path / 'plain'), str(tmp_path / 'shifted')
+    generate_toy_shapes(plain, num_train=3, num_val=2, size=32, seed=5)
+    manifest = generate_toy_shapes(shifted, num_train=3, num_val=2, size=32, seed=5,
+                                   num_val_shifted=4)
+    assert manifest['num_val_shifted'] == 4
+    listed = files(shifted)
+    assert [f for f in listed if 'val_shifted' not in f and f.endswith('.png')] == \
+        [f for f in files(plain) if f.endswith('.png')]
+    for name in files(plain):
+        if name.endswith('.png'):
+            assert np.array_equal(np.array(Image.open(osp.join(plain, name))),
+                                  np.array(Image.open(osp.join(shifted, name))))
+    shifted_labels = [f for f in listed if f.startswith('gtFine/val_shifted/')]
+    assert len(shifted_labels) == 4
+    dataset = ToyShapesDataset(data_root=shifted, pipeline=[], data_prefix=dict(
+        img_path='leftImg8bit/val_shifted', seg_map_path='gtFine/val_shifted'))
+    assert len(dataset) == 4
+    for name in shifted_labels:
+        assert np.array(Image.open(osp.join(shifted, name))).max() <= 5
+
+
+def test_shifted_images_are_drawn_differently():
+    """Same random stream, shifted or not: shifted stripes are wider and the noise stronger."""
+    from hieraseg.datasets.toy_shapes import _texture, render_sample
+    rng = np.random.default_rng(0)
+    periods = {shifted: set() for shifted in (False, True)}
+    for shifted in (False, True):
+        for _ in range(40):
+            stripes = _texture('striped', 64, np.random.default_rng(rng.integers(1 << 30)),
+                               shifted)
+            row = stripes[0] if stripes[0].std() > 0 else stripes[:, 0]
+            periods[shifted].add(int(np.ptp(np.flatnonzero(np.diff(row) > 0)[:2])))
+    assert max(periods[False]) < min(periods[True])
+    image, _ = render_sample(64, np.random.default_rng(1))
+    noisy, _ = render_sample(64, np.random.default_rng(1), shifted=True)
+    assert np.abs(np.diff(noisy.astype(float), axis=1)).mean() > \
+        np.abs(np.diff(image.astype(float), axis=1)).mean()

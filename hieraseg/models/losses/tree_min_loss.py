@@ -8,17 +8,10 @@ import torch.nn as nn
 from mmseg.registry import MODELS
 
 from hieraseg.hierarchy import HierarchyLike, build_hierarchy
+from .checks import check_ignore_index, check_weight
 from .tree_min_kernel import TreeMinFunction
 
 REDUCTION_MODES = ('level_mean', 'node_sum')
-
-
-def check_ignore_index(hierarchy, ignore_index, what: str):
-    if not isinstance(ignore_index, numbers.Integral) or isinstance(ignore_index, bool):
-        raise ValueError(f'{what}: ignore_index must be an int, got {ignore_index!r}')
-    if 0 <= ignore_index < hierarchy.num_leaves:
-        raise ValueError(f'{what}: ignore_index {ignore_index} is a leaf class id of the '
-                         f'hierarchy {hierarchy.name!r} (0..{hierarchy.num_leaves - 1})')
 
 
 @MODELS.register_module()
@@ -81,9 +74,7 @@ class TreeMinLoss(nn.Module):
         self.hierarchy = build_hierarchy(hierarchy)
         if not isinstance(gamma, numbers.Real) or not math.isfinite(gamma) or gamma < 0:
             raise ValueError(f'TreeMinLoss: gamma must be a finite number >= 0, got {gamma!r}')
-        if not isinstance(loss_weight, numbers.Real) or not math.isfinite(loss_weight):
-            raise ValueError(f'TreeMinLoss: loss_weight must be a finite number, got '
-                             f'{loss_weight!r}')
+        check_weight(loss_weight, 'TreeMinLoss: loss_weight')
         if reduction_mode not in REDUCTION_MODES:
             raise ValueError(f'TreeMinLoss: reduction_mode must be one of {REDUCTION_MODES}, '
                              f'got {reduction_mode!r}')

@@ -10,7 +10,7 @@ from mmengine.logging import MessageHub
 from mmseg.registry import MODELS
 
 from hieraseg.hierarchy import HierarchyError, HierarchyLike, build_hierarchy
-from .tree_min_loss import check_ignore_index
+from .checks import check_ignore_index, check_weight
 
 RAMPS = ('cosine', None)
 
@@ -92,9 +92,7 @@ class TreeTripletLoss(nn.Module):
                 or isinstance(max_triplets_per_class, bool) or max_triplets_per_class < 1):
             raise ValueError(f'TreeTripletLoss: max_triplets_per_class must be an int >= 1, '
                              f'got {max_triplets_per_class!r}')
-        if not isinstance(loss_weight, numbers.Real) or not math.isfinite(loss_weight):
-            raise ValueError(f'TreeTripletLoss: loss_weight must be a finite number, got '
-                             f'{loss_weight!r}')
+        check_weight(loss_weight, 'TreeTripletLoss: loss_weight')
         if ramp not in RAMPS:
             raise ValueError(f'TreeTripletLoss: ramp must be one of {RAMPS}, got {ramp!r}')
         if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
