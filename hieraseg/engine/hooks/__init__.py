@@ -1,3 +1,4 @@
+from .resumable_checkpoint_hook import ResumableCheckpointHook
 from .sinkhorn_clustering_hook import SinkhornClusteringHook
 
-__all__ = ['SinkhornClusteringHook']
+__all__ = ['ResumableCheckpointHook', 'SinkhornClusteringHook']
