@@ -2,11 +2,12 @@
 import os.path as osp
 import sys
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from .conftest import TOY_CONFIG, run_tool, short_run_options
+from .conftest import REPO, TOY_CONFIG, run_tool, short_run_options
 
 
 @pytest.fixture(scope='module')
@@ -62,6 +63,37 @@ def test_test_prints_miou_per_level(trained, toy_root, tmp_path):
     assert Image.open(pictures[0]).size == (2 * 256, 2 * 256)
     assert 'mIoU per level (finest first): texture=' in out and ', colour=' in out
     assert 'per class results at level 2 (colour)' in out
+
+
+def test_out_writes_the_leaf_prediction_and_every_level(trained, toy_root, tmp_path):
+    work_dir, _ = trained
+    checkpoint = osp.join(work_dir, 'iter_4.pth')
+    out_dir = tmp_path / 'out'
+    code, out = run_tool([sys.executable, 'tools/test.py', TOY_CONFIG, checkpoint,
+                          '--work-dir', str(tmp_path), '--out', str(out_dir)] +
+                         short_run_options(toy_root, 4, 2))
+    assert code == 0, out
+    names = sorted(path.name for path in out_dir.glob('*.png'))
+    assert len(names) == 3 and names[0].endswith('_leftImg8bit.png')  # every val image
+    for level in ('texture', 'colour'):
+        assert sorted(path.name for path in (out_dir / level).glob('*.png')) == names
+    leaf = np.asarray(Image.open(out_dir / names[0]))
+    colour = np.asarray(Image.open(out_dir / 'colour' / names[0]))
+    assert leaf.shape == (32, 32) and leaf.max() < 6
+    assert np.array_equal(colour, np.array([0, 1, 1, 2, 2, 2])[leaf])  # toy_shapes' tree
+
+    # format_only, with a pipeline that reads no ground truth
+    no_gt = tmp_path / 'no_gt.py'
+    no_gt.write_text(f'_base_ = [{osp.join(REPO, TOY_CONFIG)!r}]\n'
+                     'test_dataloader = dict(dataset=dict(pipeline=[\n'
+                     "    dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]))\n")
+    code, out = run_tool([sys.executable, 'tools/test.py', str(no_gt), checkpoint,
+                          '--work-dir', str(tmp_path), '--out', str(tmp_path / 'only')] +
+                         short_run_options(toy_root, 4, 2) +
+                         ['test_evaluator.format_only=True'])
+    assert code == 0, out
+    assert 'format_only: no metric computed' in out and 'mIoU per level' not in out
+    assert sorted(path.name for path in (tmp_path / 'only').glob('*.png')) == names
 
 
 def test_mismatched_checkpoint_is_an_error(trained, toy_root, tmp_path):
