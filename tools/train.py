@@ -81,6 +81,9 @@ def main():
     if prepare_runtime(cfg, args.launcher, amp=args.amp):
         enable_amp(cfg)
     use_resumable_checkpoint_hook(cfg)
+    if (cfg.get('model') or {}).get('decode_head'):  # a segmentor: check every batch's labels
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='LabelRangeCheckHook')]
     check_hierarchy_fits_data(cfg, ('train_dataloader', 'val_dataloader'))
     check_data_roots(cfg, ('train_dataloader', 'val_dataloader'))
     messages = [f'removed {path}, left by a killed checkpoint write'

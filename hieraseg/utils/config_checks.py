@@ -1,6 +1,8 @@
 """Checks of a config that must fail before a Runner (and its work dir) exists."""
+import inspect
+import os
 import os.path as osp
-from typing import Iterator, Tuple
+from typing import Iterator, Optional, Tuple
 
 from mmengine.config import Config
 
@@ -32,8 +34,33 @@ def dataset_cfgs(cfg: Config,
                 yield name, where, dataset
 
 
+def _default_suffix(cfg: Config, dataset: dict, key: str) -> Optional[str]:
+    """``dataset[key]``, else the default of that argument of the data set's class."""
+    if dataset.get(key) is not None:
+        return dataset[key]
+    from mmengine.registry import DATASETS
+    kind = dataset.get('type')
+    with DATASETS.switch_scope_and_registry(cfg.get('default_scope')) as registry:
+        cls = registry.get(kind) if isinstance(kind, str) else kind
+    for klass in inspect.getmro(cls) if inspect.isclass(cls) else ():
+        parameter = inspect.signature(klass.__init__).parameters.get(key)
+        if parameter is not None and isinstance(parameter.default, str):
+            return parameter.default
+    return None
+
+
+def _holds_file(folder: str, suffix: Optional[str]) -> bool:
+    """Whether ``folder`` or a sub-folder holds a file ending in ``suffix`` (any file
+    where ``suffix`` is None); stops at the first one."""
+    for _, _, files in os.walk(folder, followlinks=True):
+        if any(suffix is None or f.endswith(suffix) for f in files):
+            return True
+    return False
+
+
 def check_data_roots(cfg: Config, dataloaders=DATALOADERS):
-    """Raises FileNotFoundError naming the first dataset whose folders do not exist."""
+    """Raises FileNotFoundError naming the first dataset whose folders do not exist, or
+    whose image folder holds no file with the data set's image suffix."""
     for name, where, dataset in dataset_cfgs(cfg, dataloaders):
         root = dataset.get('data_root')
         if root is None:
@@ -48,6 +75,15 @@ def check_data_roots(cfg: Config, dataloaders=DATALOADERS):
             if folder and not osp.isdir(path):
                 raise FileNotFoundError(
                     f'{where}.data_prefix.{key}: folder {path!r} does not exist')
+        prefix = dataset.get('data_prefix') or {}
+        img_dir = osp.join(root, prefix.get('img_path') or '')
+        if dataset.get('ann_file') or not osp.isdir(img_dir):
+            continue  # an annotation file lists the images
+        suffix = _default_suffix(cfg, dataset, 'img_suffix')
+        if not _holds_file(img_dir, suffix):
+            raise FileNotFoundError(
+                f'{where}: image folder {img_dir!r} (and its sub-folders) holds no file '
+                f'ending in img_suffix={suffix!r}')
 
 
 def _heads(model: dict) -> Iterator[Tuple[str, dict]]:
@@ -86,3 +122,4 @@ def check_hierarchy_fits_data(cfg: Config, dataloaders=DATALOADERS):
             for head_where, head in heads:
                 build_hierarchy(head['hierarchy']).check_classes(
                     metainfo['classes'], f'{where} ({dataset_type}), used by {head_where}')
+

@@ -117,3 +117,39 @@ def test_missing_config_and_data_root_fail_before_any_output(tmp_path, toy_root)
     assert not osp.exists(tmp_path / 'b')  # nothing half-written
     code, out = run_tool([sys.executable, 'tools/test.py', TOY_CONFIG, str(tmp_path / 'x.pth')])
     assert code != 0 and 'x.pth' in out and 'does not exist' in out
+
+
+def test_empty_image_folder_is_named_before_any_output(tmp_path, toy_root):
+    import shutil
+    data = tmp_path / 'data'
+    shutil.copytree(toy_root, data)
+    for path in (data / 'leftImg8bit' / 'train').rglob('*.png'):
+        path.unlink()
+    code, out = run_tool([sys.executable, 'tools/train.py', TOY_CONFIG, '--work-dir',
+                          str(tmp_path / 'work')] + short_run_options(str(data), 2, 2))
+    assert code != 0
+    assert (f"train_dataloader.dataset: image folder '{data}/leftImg8bit/train' (and its "
+            "sub-folders) holds no file ending in img_suffix='_leftImg8bit.png'") in out
+    assert not osp.exists(tmp_path / 'work')
+
+
+def test_out_of_range_label_in_flat_training_names_the_file(tmp_path, toy_root):
+    import shutil
+    data = tmp_path / 'data'
+    shutil.copytree(toy_root, data)
+    bad = sorted((data / 'gtFine' / 'train').rglob('*.png'))[0]
+    labels = np.asarray(Image.open(bad)).copy()
+    labels[0, 0] = 9
+    Image.fromarray(labels).save(bad)
+    flat = 'configs/dnc/fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
+    code, out = run_tool([sys.executable, 'tools/train.py', flat, '--work-dir',
+                          str(tmp_path / 'flat')] + short_run_options(str(data), 2, 2))
+    assert code != 0  # the data set's scan (check_labels=True in the toy configs)
+    assert f'ToyShapesDataset: label file {bad} holds the value 9, outside the 6' in out
+    code, out = run_tool([sys.executable, 'tools/train.py', flat, '--work-dir',
+                          str(tmp_path / 'flat')] + short_run_options(str(data), 2, 2) +
+                         ['train_dataloader.dataset.check_labels=False',
+                          'train_dataloader.batch_size=8'])
+    assert code != 0 and 'out of bounds' not in out  # the head's loss path
+    assert (f'FCNHead (model.decode_head): label 9 in the labels of {bad} is outside the 6 '
+            'classes (0..5) and is not the ignore index 255') in out

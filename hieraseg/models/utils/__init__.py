@@ -1,4 +1,5 @@
 from .feature_memory import FeatureMemory, class_ranks, subsample_per_class
+from .label_check import check_label_range
 from .sinkhorn import batched_sinkhorn
 from .sub_centroid_classifier import SubCentroidClassifier
 from .sub_centroid_clustering import (ClusteringResult, assign_sub_centroids, cluster_memory,
@@ -7,5 +8,5 @@ from .sub_centroid_clustering import (ClusteringResult, assign_sub_centroids, cl
 __all__ = [
     'batched_sinkhorn', 'SubCentroidClassifier', 'FeatureMemory', 'class_ranks',
     'subsample_per_class', 'ClusteringResult', 'assign_sub_centroids', 'cluster_sub_centroids',
-    'cluster_memory', 'momentum_update_centroids'
+    'cluster_memory', 'momentum_update_centroids', 'check_label_range'
 ]
