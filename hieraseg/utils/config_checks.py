@@ -1,4 +1,5 @@
 """Checks of a config that must fail before a Runner (and its work dir) exists."""
+import difflib
 import inspect
 import os
 import os.path as osp
@@ -123,3 +124,87 @@ def check_hierarchy_fits_data(cfg: Config, dataloaders=DATALOADERS):
                 build_hierarchy(head['hierarchy']).check_classes(
                     metainfo['classes'], f'{where} ({dataset_type}), used by {head_where}')
 
+
+def _close(word: str, choices) -> str:
+    matches = difflib.get_close_matches(word, sorted(choices), n=3, cutoff=0.6)
+    return f' (closest: {", ".join(matches)})' if matches else ''
+
+
+def check_cfg_option_keys(cfg: Config, cfg_options: Optional[dict]):
+    """Raises ValueError for a ``--cfg-options`` key whose first part is neither a key of the
+    config nor a Runner setting (``resume``, ``randomness``, ...): a misspelled
+    ``train_cfgg.max_iters=10`` would otherwise be merged in and ignored."""
+    from mmengine.runner import Runner
+    known = set(cfg.keys()) | set(inspect.signature(Runner.__init__).parameters) | {
+        'runner_type', 'model_wrapper_cfg', 'find_unused_parameters', 'auto_scale_lr',
+        'tta_model', 'tta_pipeline', 'custom_imports', 'work_dir', 'launcher'}
+    for key in cfg_options or {}:
+        top = key.split('.')[0]
+        if top not in known:
+            raise ValueError(f'--cfg-options {key}: the config has no key {top!r}'
+                             f'{_close(top, known)}')
+
+
+def _check_arguments(where: str, target, given: dict, ignored=()):
+    """Raises TypeError if the class (its ``__init__``) or function ``target`` takes no
+    argument named by some key of ``given``."""
+    function = target.__init__ if inspect.isclass(target) else target
+    parameters = inspect.signature(function).parameters
+    if any(p.kind == p.VAR_KEYWORD for p in parameters.values()):
+        return
+    for key in given:
+        if key not in ('type', '_scope_') and key not in parameters and key not in ignored:
+            raise TypeError(f'{where}.{key}: {target.__qualname__} has no argument {key!r}'
+                            f'{_close(key, [p for p in parameters if p != "self"])}')
+
+
+def check_hook_and_loop_args(cfg: Config):
+    """Checks the arguments of every hook (``default_hooks``, ``custom_hooks``) and loop
+    (``train_cfg``, ``val_cfg``, ``test_cfg``) against their classes' signatures, so a
+    misspelled one fails before training, not at the first checkpoint or validation.
+
+    mmengine's CheckpointHook passes unknown arguments on to ``Runner.save_checkpoint``
+    when it saves; those are checked against that method.
+
+    Raises:
+        TypeError: naming the config key, the class and the closest argument names.
+    """
+    from mmengine.hooks import CheckpointHook
+    from mmengine.registry import HOOKS, LOOPS
+    from mmengine.runner import Runner
+    scope = cfg.get('default_scope')
+    hooks = [(f'default_hooks.{name}', hook)
+             for name, hook in (cfg.get('default_hooks') or {}).items()]
+    hooks += [(f'custom_hooks[{i}]', hook) for i, hook in enumerate(cfg.get('custom_hooks')
+                                                                    or [])]
+    with HOOKS.switch_scope_and_registry(scope) as registry:
+        for where, hook in hooks:
+            cls = _registered(registry, hook)
+            if cls is None:
+                continue
+            _check_arguments(where, cls, hook)
+            if issubclass(cls, CheckpointHook):
+                own = inspect.signature(CheckpointHook.__init__).parameters
+                extra = {k: v for k, v in hook.items() if k not in own}
+                _check_arguments(where, Runner.save_checkpoint, extra)
+    loops = dict(train_cfg=None, val_cfg='ValLoop', test_cfg='TestLoop')
+    with LOOPS.switch_scope_and_registry(scope) as registry:
+        for key, default in loops.items():
+            loop = cfg.get(key)
+            if not isinstance(loop, dict):
+                continue
+            kind = loop.get('type') or default or (
+                'EpochBasedTrainLoop' if loop.get('by_epoch', True) else
+                'IterBasedTrainLoop')
+            cls = _registered(registry, dict(type=kind))
+            if cls is not None:
+                _check_arguments(key, cls, {k: v for k, v in loop.items()
+                                            if k != 'by_epoch' or 'type' in loop})
+
+
+def _registered(registry, component):
+    if not isinstance(component, dict):
+        return None
+    kind = component.get('type')
+    cls = registry.get(kind) if isinstance(kind, str) else kind
+    return cls if inspect.isclass(cls) or inspect.isfunction(cls) else None

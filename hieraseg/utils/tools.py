@@ -10,13 +10,18 @@ from mmengine.runner import Runner
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """Loads ``path`` and merges ``--cfg-options``; a missing file is a clear error."""
+    """Loads ``path`` and merges ``--cfg-options``; a missing file, a ``--cfg-options`` key
+    the config does not have (:func:`check_cfg_option_keys`) or a hook or loop argument
+    that its class does not take (:func:`check_hook_and_loop_args`) is a clear error."""
+    from .config_checks import check_cfg_option_keys, check_hook_and_loop_args
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file {path!r} does not exist (from the current folder '
                                 f'{osp.abspath(".")})')
     cfg = Config.fromfile(path)
     if cfg_options:
+        check_cfg_option_keys(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
+    check_hook_and_loop_args(cfg)
     return cfg
 
 

@@ -119,6 +119,20 @@ def test_missing_config_and_data_root_fail_before_any_output(tmp_path, toy_root)
     assert code != 0 and 'x.pth' in out and 'does not exist' in out
 
 
+def test_misspelled_options_fail_before_any_output(tmp_path, toy_root):
+    """The checks themselves: tests/test_utils/test_config_checks.py."""
+    for option, expected in (
+            ('train_cfgg.max_iters=10', "--cfg-options train_cfgg.max_iters: the config "
+             "has no key 'train_cfgg' (closest: train_cfg)"),
+            ('default_hooks.checkpoint.intervall=5', "default_hooks.checkpoint.intervall: "
+             "Runner.save_checkpoint has no argument 'intervall'")):
+        work_dir = tmp_path / option.split('=')[0]
+        code, out = run_tool([sys.executable, 'tools/train.py', TOY_CONFIG, '--work-dir',
+                              str(work_dir)] + short_run_options(toy_root, 2, 2) + [option])
+        assert code != 0 and expected in out, out
+        assert not osp.exists(work_dir)
+
+
 def test_empty_image_folder_is_named_before_any_output(tmp_path, toy_root):
     import shutil
     data = tmp_path / 'data'
