@@ -58,9 +58,10 @@ def test_test_prints_miou_per_level(trained, toy_root, tmp_path):
     assert code == 0, out
     pictures = sorted(show_dir.glob('vis_data/vis_image/*.png'))
     assert len(pictures) == 3  # every val image
-    # a row per level (texture, colour), ground truth beside prediction, 32 px images
-    # enlarged 8x to stay legible
-    assert Image.open(pictures[0]).size == (2 * 256, 2 * 256)
+    # a row per level (texture, colour) of titled panels, ground truth beside prediction,
+    # 32 px images enlarged 8x to stay legible, then a legend
+    width, height = Image.open(pictures[0]).size
+    assert 2 * 256 < height < 2 * 256 + 100 and width > 2 * 256
     assert 'mIoU per level (finest first): texture=' in out and ', colour=' in out
     assert 'per class results at level 2 (colour)' in out
 
