@@ -13,7 +13,7 @@ from mmengine.logging import print_log
 from hieraseg.utils import (check_data_roots, check_hierarchy_fits_data, finish_distributed,
                             prepare_runtime)
 from hieraseg.utils.checkpoint import remove_stale_partials
-from hieraseg.utils.resume import find_resumable_checkpoint
+from hieraseg.utils.resume import checkpoint_seed, find_resumable_checkpoint
 from hieraseg.utils.tools import (build_runner, load_config, set_work_dir,
                                   use_resumable_checkpoint_hook)
 
@@ -54,23 +54,32 @@ def enable_amp(cfg):
 
 
 def choose_checkpoint(cfg, resume):
-    """Sets ``cfg.resume`` / ``cfg.load_from`` from ``--resume``; returns lines to log."""
+    """Sets ``cfg.resume`` / ``cfg.load_from`` from ``--resume``; returns lines to log.
+
+    A resumed run is built with the seed of the run it continues (``randomness.seed``), so
+    what is built before the checkpoint is loaded (the data sampler's order, the data
+    workers' seeds) is what that run built; mmengine alone would re-seed only afterwards.
+    """
     if resume is None:
         return []
     if resume != 'auto':
         if not os.path.isfile(resume):
             raise FileNotFoundError(f'--resume: checkpoint {resume!r} does not exist')
-        cfg.resume, cfg.load_from = True, resume
-        return [f'--resume: resuming from {resume}']
-    chosen, skipped = find_resumable_checkpoint(cfg.work_dir)
-    lines = [f'--resume: skipped {line}' for line in skipped]
-    if chosen is None:
-        cfg.resume = False
-        return lines + [f'--resume: no checkpoint in {cfg.work_dir}; starting from '
-                        'iteration 0']
+        chosen, lines = resume, [f'--resume: resuming from {resume}']
+    else:
+        chosen, skipped = find_resumable_checkpoint(cfg.work_dir)
+        lines = [f'--resume: skipped {line}' for line in skipped]
+        if chosen is None:
+            cfg.resume = False
+            return lines + [f'--resume: no checkpoint in {cfg.work_dir}; starting from '
+                            'iteration 0']
+        lines.append(f'--resume: resuming from {chosen}, the newest checkpoint of the work '
+                     'dir that loads completely')
     cfg.resume, cfg.load_from = True, chosen
-    return lines + [f'--resume: resuming from {chosen}, the newest checkpoint of the work dir '
-                    'that loads completely']
+    seed = checkpoint_seed(chosen)
+    if seed is not None:
+        cfg.setdefault('randomness', {})['seed'] = seed
+    return lines
 
 
 def main():

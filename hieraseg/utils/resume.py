@@ -11,6 +11,7 @@ import os.path as osp
 import re
 from typing import List, Optional, Tuple
 
+import torch
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from .checkpoint import PARTIAL_SUFFIX
@@ -59,6 +60,17 @@ def check_loads(path: str) -> Optional[str]:
     if missing:
         return f'lacks {missing} (weights only; resume needs a full training checkpoint)'
     return None
+
+
+def checkpoint_seed(path: str) -> Optional[int]:
+    """The run seed a checkpoint was written with (``meta['seed']``), read without loading
+    its tensors (memory-mapped); None if it has none."""
+    try:
+        checkpoint = torch.load(path, map_location='cpu', weights_only=False, mmap=True)
+    except RuntimeError:  # not in the zip format, which mmap needs
+        checkpoint = _load_checkpoint(path, map_location='cpu')
+    seed = (checkpoint.get('meta') or {}).get('seed') if isinstance(checkpoint, dict) else None
+    return None if seed is None else int(seed)
 
 
 def find_resumable_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:

@@ -12,11 +12,11 @@ import hieraseg  # noqa: F401  (registers the backend and the loader)
 from hieraseg.utils.checkpoint import remove_stale_partials
 from hieraseg.utils.random_state import get_random_state, set_random_state
 from hieraseg.utils.resume import (NoResumableCheckpointError, checkpoint_candidates,
-                                   find_resumable_checkpoint)
+                                   checkpoint_seed, find_resumable_checkpoint)
 
 
-def full_checkpoint(path, iteration):
-    save_checkpoint(dict(meta=dict(iter=iteration), state_dict={'w': torch.ones(2)},
+def full_checkpoint(path, iteration, seed=None):
+    save_checkpoint(dict(meta=dict(iter=iteration, seed=seed), state_dict={'w': torch.ones(2)},
                          message_hub={}), str(path))
 
 
@@ -31,6 +31,13 @@ def test_newest_whole_checkpoint_wins_whatever_last_checkpoint_says(tmp_path):
     chosen, skipped = find_resumable_checkpoint(str(tmp_path))
     assert chosen == str(tmp_path / 'iter_4.pth')
     assert len(skipped) == 1 and skipped[0].startswith(f'{tmp_path}/iter_10.pth: ')
+
+
+def test_the_seed_of_the_run_is_read_from_the_checkpoint(tmp_path):
+    full_checkpoint(tmp_path / 'iter_2.pth', 2, seed=np.int64(1234))
+    assert checkpoint_seed(str(tmp_path / 'iter_2.pth')) == 1234
+    full_checkpoint(tmp_path / 'iter_4.pth', 4)
+    assert checkpoint_seed(str(tmp_path / 'iter_4.pth')) is None
 
 
 def test_weights_only_checkpoints_are_not_resumed_from(tmp_path):
