@@ -8,7 +8,9 @@ What it changes (everything else, options included, is mmengine's ``CheckpointHo
 * With ``max_keep_ckpts``, the oldest checkpoint is deleted after the new one is whole, not
   before: a run killed while saving keeps its previous checkpoint.
 * Every checkpoint carries ``meta['resume_state']``: the global random state of every rank
-  (Python, NumPy, torch CPU and every CUDA device) and the seed of the training sampler.
+  (Python, NumPy, torch CPU and every CUDA device), the seed of the training sampler and
+  its position (the batches drawn; mmengine's iteration loop replays them on resume, and a
+  mismatch is logged).
   On resume they are restored right before the first batch after the checkpoint is drawn,
   i.e. after mmengine's loop has skipped the batches already trained (the skip runs the
   data pipeline, which draws), so the resumed run draws exactly what the interrupted one
@@ -80,8 +82,10 @@ class ResumableCheckpointHook(CheckpointHook):
     def _resume_state(self, runner) -> dict:
         """What a checkpoint needs besides mmengine's content (collective call)."""
         sampler = _train_sampler(runner)
+        loop = runner.train_loop
+        drawn = loop.iter + 1 if hasattr(loop, 'dataloader_iterator') else None
         return dict(world_size=get_world_size(), random_states=gather_random_states(),
-                    sampler_seed=getattr(sampler, 'seed', None))
+                    sampler_seed=getattr(sampler, 'seed', None), batches_drawn=drawn)
 
     def _save_checkpoint_with_step(self, runner, step, meta):
         filename = self.filename_tmpl.format(step)
@@ -144,6 +148,12 @@ class ResumableCheckpointHook(CheckpointHook):
         state = pending['random_states'][get_rank()]
         loop = runner.train_loop
         if hasattr(loop, 'dataloader_iterator'):  # IterBasedTrainLoop skips runner.iter
+            drawn = pending.get('batches_drawn')
+            if drawn is not None and drawn != loop.iter:
+                print_log(f'ResumableCheckpointHook: the checkpoint was written after '
+                          f'{drawn} batches, the loop skips {loop.iter}: the resumed run '
+                          'does not see the same data', logger='current',
+                          level=logging.WARNING)
             loop.dataloader_iterator = _RestoreAfterSkip(
                 loop.dataloader_iterator, loop.iter, lambda: set_random_state(state))
         else:  # EpochBasedTrainLoop: checkpoints at epoch ends, nothing is skipped
