@@ -66,7 +66,7 @@ class HieraSegLocalVisualizer(SegLocalVisualizer):
         wanted = [(key, title) for key, title, on in (
             ('gt_sem_seg', 'ground truth', draw_gt), ('pred_sem_seg', 'prediction', draw_pred))
             if on and key in data_sample]
-        font = ImageFont.load_default()
+        font = self._font(image.shape[0])
         rows = []
         for level in range(hierarchy.num_levels):
             classes = hierarchy.classes[level]
@@ -90,6 +90,15 @@ class HieraSegLocalVisualizer(SegLocalVisualizer):
         rows = [np.pad(row, ((0, 0), (0, width - row.shape[1]), (0, 0)),
                        constant_values=255) for row in rows]
         return np.concatenate(rows, axis=0)
+
+    @staticmethod
+    def _font(cell_height: int):
+        """Pillow's default font at 1/16 of the cell height (at least 11 px); its fixed
+        bitmap font where Pillow has no FreeType."""
+        try:
+            return ImageFont.load_default(size=max(11, cell_height // 16))
+        except (TypeError, ImportError, OSError):
+            return ImageFont.load_default()
 
     @staticmethod
     def _text_size(font, text: str):
