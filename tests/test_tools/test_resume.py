@@ -131,14 +131,15 @@ def test_dnc_killed_before_last_checkpoint_is_written(toy_root, tmp_path, dnc_st
     assert assert_bit_identical(dnc_straight / 'iter_4.pth', killed / 'iter_4.pth') > 100
 
 
-def test_dnc_two_gloo_processes_killed_at_a_checkpoint(toy_root, tmp_path):
+@pytest.mark.parametrize('config', [DNC_CONFIG, TOY_CONFIG], ids=['dnc', 'hssn'])
+def test_two_gloo_processes_killed_at_a_checkpoint(toy_root, tmp_path, config):
     straight, killed = tmp_path / 'straight', tmp_path / 'killed'
-    code, out = train(DNC_CONFIG, straight, options(toy_root, 4), gpus=2)
+    code, out = train(config, straight, options(toy_root, 4), gpus=2)
     assert code == 0, out
-    code, out = train(kill_config(tmp_path, DNC_CONFIG, 2, 'after_save'), killed,
+    code, out = train(kill_config(tmp_path, config, 2, 'after_save'), killed,
                       options(toy_root, 4), gpus=2)
     assert code != 0 and not osp.exists(killed / 'iter_4.pth'), out
-    code, out = train(DNC_CONFIG, killed, options(toy_root, 4), resume=True, gpus=2)
+    code, out = train(config, killed, options(toy_root, 4), resume=True, gpus=2)
     assert code == 0, out
     assert 'resumed epoch: 0, iter: 2' in out
     assert assert_bit_identical(straight / 'iter_4.pth', killed / 'iter_4.pth') > 100
