@@ -22,7 +22,10 @@ def parse_args():
     parser.add_argument('config', help='config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save logs and the metrics (json)')
-    parser.add_argument('--out', help='the dir to save the predictions (png) in')
+    parser.add_argument(
+        '--out', help='the dir to save the predictions in: <image name>.png with the leaf '
+        'label ids and, for a hierarchy, <level name>/<image name>.png per level (add '
+        '--cfg-options test_evaluator.format_only=True to write without ground truth)')
     parser.add_argument('--show', action='store_true', help='show the predictions')
     parser.add_argument('--show-dir', help='the dir to save a painted prediction of every '
                         'image in (under <dir>/vis_data/vis_image)')

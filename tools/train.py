@@ -12,7 +12,10 @@ from mmengine.logging import print_log
 
 from hieraseg.utils import (check_data_roots, check_hierarchy_fits_data, finish_distributed,
                             prepare_runtime)
-from hieraseg.utils.tools import build_runner, load_config, set_work_dir
+from hieraseg.utils.checkpoint import remove_stale_partials
+from hieraseg.utils.resume import checkpoint_seed, find_resumable_checkpoint
+from hieraseg.utils.tools import (build_runner, load_config, set_work_dir,
+                                  use_resumable_checkpoint_hook)
 
 
 def parse_args():
@@ -21,8 +24,8 @@ def parse_args():
     parser.add_argument('--work-dir', help='the dir to save logs and checkpoints')
     parser.add_argument(
         '--resume', nargs='?', const='auto', default=None, metavar='CHECKPOINT',
-        help='resume from CHECKPOINT, or, without a value, from the latest checkpoint in '
-        'the work dir')
+        help='resume from CHECKPOINT, or, without a value, from the newest checkpoint of '
+        'the work dir that loads completely (an error if checkpoints exist but none loads)')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (needs CUDA; ignored without it)')
     parser.add_argument(
@@ -50,6 +53,35 @@ def enable_amp(cfg):
     cfg.optim_wrapper.loss_scale = 'dynamic'
 
 
+def choose_checkpoint(cfg, resume):
+    """Sets ``cfg.resume`` / ``cfg.load_from`` from ``--resume``; returns lines to log.
+
+    A resumed run is built with the seed of the run it continues (``randomness.seed``), so
+    what is built before the checkpoint is loaded (the data sampler's order, the data
+    workers' seeds) is what that run built; mmengine alone would re-seed only afterwards.
+    """
+    if resume is None:
+        return []
+    if resume != 'auto':
+        if not os.path.isfile(resume):
+            raise FileNotFoundError(f'--resume: checkpoint {resume!r} does not exist')
+        chosen, lines = resume, [f'--resume: resuming from {resume}']
+    else:
+        chosen, skipped = find_resumable_checkpoint(cfg.work_dir)
+        lines = [f'--resume: skipped {line}' for line in skipped]
+        if chosen is None:
+            cfg.resume = False
+            return lines + [f'--resume: no checkpoint in {cfg.work_dir}; starting from '
+                            'iteration 0']
+        lines.append(f'--resume: resuming from {chosen}, the newest checkpoint of the work '
+                     'dir that loads completely')
+    cfg.resume, cfg.load_from = True, chosen
+    seed = checkpoint_seed(chosen)
+    if seed is not None:
+        cfg.setdefault('randomness', {})['seed'] = seed
+    return lines
+
+
 def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
@@ -57,15 +89,18 @@ def main():
     set_work_dir(cfg, args.work_dir, args.config)
     if prepare_runtime(cfg, args.launcher, amp=args.amp):
         enable_amp(cfg)
-    if args.resume == 'auto':
-        cfg.resume = True
-    elif args.resume is not None:
-        if not os.path.isfile(args.resume):
-            raise FileNotFoundError(f'--resume: checkpoint {args.resume!r} does not exist')
-        cfg.resume, cfg.load_from = True, args.resume
+    use_resumable_checkpoint_hook(cfg)
+    if (cfg.get('model') or {}).get('decode_head'):  # a segmentor: check every batch's labels
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='LabelRangeCheckHook')]
     check_hierarchy_fits_data(cfg, ('train_dataloader', 'val_dataloader'))
     check_data_roots(cfg, ('train_dataloader', 'val_dataloader'))
+    messages = [f'removed {path}, left by a killed checkpoint write'
+                for path in remove_stale_partials(cfg.work_dir)]
+    messages += choose_checkpoint(cfg, args.resume)
     runner = build_runner(cfg)
+    for message in messages:
+        runner.logger.info(message)
     runner.train()
     del runner  # its DDP model must be gone before the process group
     finish_distributed()

@@ -1,18 +1,26 @@
 import os.path as osp
 
 from hieraseg.hierarchy import build_hierarchy
+from .label_scan import scan_label_files
 
 
 class HierarchyMetaMixin:
     """For mmseg datasets whose ``METAINFO`` names a class hierarchy (key ``hierarchy``).
 
-    Checks on construction that the hierarchy's leaves are the data set's classes, and that
-    the image folder exists, so a wrong hierarchy or data root fails when the data set is
-    built, with a message naming the problem. The hierarchy reaches metrics through
-    ``dataset_meta['hierarchy']``.
+    Checks on construction that the hierarchy's leaves are the data set's classes, that the
+    image folder exists and holds images, and, with ``check_labels=True``, that every label
+    file holds only class ids and the ignore index (:func:`scan_label_files`; read once,
+    then cached by file size and modification time). So a wrong hierarchy, data root or
+    label fails when the data set is built, with a message naming the file or folder. The
+    hierarchy reaches metrics through ``dataset_meta['hierarchy']``.
+
+    Args:
+        check_labels (bool): scan the label files. Default False.
+        Other arguments are those of the mmseg data set.
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, check_labels: bool = False, **kwargs):
+        self.check_labels = check_labels  # full_init, called by the parent, reads it
         super().__init__(*args, **kwargs)
         spec = self.metainfo.get('hierarchy')
         if spec is not None:
@@ -25,4 +33,21 @@ class HierarchyMetaMixin:
             raise FileNotFoundError(
                 f'{type(self).__name__}: image folder {img_dir!r} does not exist '
                 f'(data_root={self.data_root!r})')
-        return super().load_data_list()
+        data_list = super().load_data_list()
+        if not data_list:
+            raise FileNotFoundError(
+                f'{type(self).__name__}: image folder {img_dir!r} (and its sub-folders) '
+                f'holds no file ending in img_suffix={self.img_suffix!r}'
+                + (f' (with labels ending in seg_map_suffix={self.seg_map_suffix!r})'
+                   if self.data_prefix.get('seg_map_path') else ''))
+        return data_list
+
+    def full_init(self):
+        if self._fully_initialized:
+            return
+        super().full_init()
+        if self.check_labels:
+            paths = [self.get_data_info(i).get('seg_map_path') for i in range(len(self))]
+            scan_label_files([p for p in paths if p], len(self.metainfo['classes']),
+                             self.ignore_index, self.reduce_zero_label, self.label_map,
+                             where=type(self).__name__)

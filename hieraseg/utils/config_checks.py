@@ -1,6 +1,9 @@
 """Checks of a config that must fail before a Runner (and its work dir) exists."""
+import difflib
+import inspect
+import os
 import os.path as osp
-from typing import Iterator, Tuple
+from typing import Iterator, Optional, Tuple
 
 from mmengine.config import Config
 
@@ -32,8 +35,33 @@ def dataset_cfgs(cfg: Config,
                 yield name, where, dataset
 
 
+def _default_suffix(cfg: Config, dataset: dict, key: str) -> Optional[str]:
+    """``dataset[key]``, else the default of that argument of the data set's class."""
+    if dataset.get(key) is not None:
+        return dataset[key]
+    from mmengine.registry import DATASETS
+    kind = dataset.get('type')
+    with DATASETS.switch_scope_and_registry(cfg.get('default_scope')) as registry:
+        cls = registry.get(kind) if isinstance(kind, str) else kind
+    for klass in inspect.getmro(cls) if inspect.isclass(cls) else ():
+        parameter = inspect.signature(klass.__init__).parameters.get(key)
+        if parameter is not None and isinstance(parameter.default, str):
+            return parameter.default
+    return None
+
+
+def _holds_file(folder: str, suffix: Optional[str]) -> bool:
+    """Whether ``folder`` or a sub-folder holds a file ending in ``suffix`` (any file
+    where ``suffix`` is None); stops at the first one."""
+    for _, _, files in os.walk(folder, followlinks=True):
+        if any(suffix is None or f.endswith(suffix) for f in files):
+            return True
+    return False
+
+
 def check_data_roots(cfg: Config, dataloaders=DATALOADERS):
-    """Raises FileNotFoundError naming the first dataset whose folders do not exist."""
+    """Raises FileNotFoundError naming the first dataset whose folders do not exist, or
+    whose image folder holds no file with the data set's image suffix."""
     for name, where, dataset in dataset_cfgs(cfg, dataloaders):
         root = dataset.get('data_root')
         if root is None:
@@ -48,6 +76,15 @@ def check_data_roots(cfg: Config, dataloaders=DATALOADERS):
             if folder and not osp.isdir(path):
                 raise FileNotFoundError(
                     f'{where}.data_prefix.{key}: folder {path!r} does not exist')
+        prefix = dataset.get('data_prefix') or {}
+        img_dir = osp.join(root, prefix.get('img_path') or '')
+        if dataset.get('ann_file') or not osp.isdir(img_dir):
+            continue  # an annotation file lists the images
+        suffix = _default_suffix(cfg, dataset, 'img_suffix')
+        if not _holds_file(img_dir, suffix):
+            raise FileNotFoundError(
+                f'{where}: image folder {img_dir!r} (and its sub-folders) holds no file '
+                f'ending in img_suffix={suffix!r}')
 
 
 def _heads(model: dict) -> Iterator[Tuple[str, dict]]:
@@ -86,3 +123,88 @@ def check_hierarchy_fits_data(cfg: Config, dataloaders=DATALOADERS):
             for head_where, head in heads:
                 build_hierarchy(head['hierarchy']).check_classes(
                     metainfo['classes'], f'{where} ({dataset_type}), used by {head_where}')
+
+
+def _close(word: str, choices) -> str:
+    matches = difflib.get_close_matches(word, sorted(choices), n=3, cutoff=0.6)
+    return f' (closest: {", ".join(matches)})' if matches else ''
+
+
+def check_cfg_option_keys(cfg: Config, cfg_options: Optional[dict]):
+    """Raises ValueError for a ``--cfg-options`` key whose first part is neither a key of the
+    config nor a Runner setting (``resume``, ``randomness``, ...): a misspelled
+    ``train_cfgg.max_iters=10`` would otherwise be merged in and ignored."""
+    from mmengine.runner import Runner
+    known = set(cfg.keys()) | set(inspect.signature(Runner.__init__).parameters) | {
+        'runner_type', 'model_wrapper_cfg', 'find_unused_parameters', 'auto_scale_lr',
+        'tta_model', 'tta_pipeline', 'custom_imports', 'work_dir', 'launcher'}
+    for key in cfg_options or {}:
+        top = key.split('.')[0]
+        if top not in known:
+            raise ValueError(f'--cfg-options {key}: the config has no key {top!r}'
+                             f'{_close(top, known)}')
+
+
+def _check_arguments(where: str, target, given: dict, ignored=()):
+    """Raises TypeError if the class (its ``__init__``) or function ``target`` takes no
+    argument named by some key of ``given``."""
+    function = target.__init__ if inspect.isclass(target) else target
+    parameters = inspect.signature(function).parameters
+    if any(p.kind == p.VAR_KEYWORD for p in parameters.values()):
+        return
+    for key in given:
+        if key not in ('type', '_scope_') and key not in parameters and key not in ignored:
+            raise TypeError(f'{where}.{key}: {target.__qualname__} has no argument {key!r}'
+                            f'{_close(key, [p for p in parameters if p != "self"])}')
+
+
+def check_hook_and_loop_args(cfg: Config):
+    """Checks the arguments of every hook (``default_hooks``, ``custom_hooks``) and loop
+    (``train_cfg``, ``val_cfg``, ``test_cfg``) against their classes' signatures, so a
+    misspelled one fails before training, not at the first checkpoint or validation.
+
+    mmengine's CheckpointHook passes unknown arguments on to ``Runner.save_checkpoint``
+    when it saves; those are checked against that method.
+
+    Raises:
+        TypeError: naming the config key, the class and the closest argument names.
+    """
+    from mmengine.hooks import CheckpointHook
+    from mmengine.registry import HOOKS, LOOPS
+    from mmengine.runner import Runner
+    scope = cfg.get('default_scope')
+    hooks = [(f'default_hooks.{name}', hook)
+             for name, hook in (cfg.get('default_hooks') or {}).items()]
+    hooks += [(f'custom_hooks[{i}]', hook) for i, hook in enumerate(cfg.get('custom_hooks')
+                                                                    or [])]
+    with HOOKS.switch_scope_and_registry(scope) as registry:
+        for where, hook in hooks:
+            cls = _registered(registry, hook)
+            if cls is None:
+                continue
+            _check_arguments(where, cls, hook)
+            if issubclass(cls, CheckpointHook):
+                own = inspect.signature(CheckpointHook.__init__).parameters
+                extra = {k: v for k, v in hook.items() if k not in own}
+                _check_arguments(where, Runner.save_checkpoint, extra)
+    loops = dict(train_cfg=None, val_cfg='ValLoop', test_cfg='TestLoop')
+    with LOOPS.switch_scope_and_registry(scope) as registry:
+        for key, default in loops.items():
+            loop = cfg.get(key)
+            if not isinstance(loop, dict):
+                continue
+            kind = loop.get('type') or default or (
+                'EpochBasedTrainLoop' if loop.get('by_epoch', True) else
+                'IterBasedTrainLoop')
+            cls = _registered(registry, dict(type=kind))
+            if cls is not None:
+                _check_arguments(key, cls, {k: v for k, v in loop.items()
+                                            if k != 'by_epoch' or 'type' in loop})
+
+
+def _registered(registry, component):
+    if not isinstance(component, dict):
+        return None
+    kind = component.get('type')
+    cls = registry.get(kind) if isinstance(kind, str) else kind
+    return cls if inspect.isclass(cls) or inspect.isfunction(cls) else None

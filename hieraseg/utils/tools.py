@@ -1,20 +1,27 @@
 """What tools/train.py and tools/test.py share: loading a config, the work dir, the Runner."""
+import logging
 import os.path as osp
 from typing import Optional
 
 from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """Loads ``path`` and merges ``--cfg-options``; a missing file is a clear error."""
+    """Loads ``path`` and merges ``--cfg-options``; a missing file, a ``--cfg-options`` key
+    the config does not have (:func:`check_cfg_option_keys`) or a hook or loop argument
+    that its class does not take (:func:`check_hook_and_loop_args`) is a clear error."""
+    from .config_checks import check_cfg_option_keys, check_hook_and_loop_args
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file {path!r} does not exist (from the current folder '
                                 f'{osp.abspath(".")})')
     cfg = Config.fromfile(path)
     if cfg_options:
+        check_cfg_option_keys(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
+    check_hook_and_loop_args(cfg)
     return cfg
 
 
@@ -31,3 +38,19 @@ def build_runner(cfg: Config) -> Runner:
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)
+
+
+def use_resumable_checkpoint_hook(cfg: Config) -> None:
+    """Puts :class:`~hieraseg.engine.ResumableCheckpointHook` (atomic ``last_checkpoint``,
+    random states saved for a bit-exact resume) in place of mmengine's ``CheckpointHook`` in
+    ``default_hooks.checkpoint``, keeping its arguments."""
+    hook = (cfg.get('default_hooks') or {}).get('checkpoint')
+    if not hook:
+        return
+    kind = hook.get('type')
+    if kind in ('CheckpointHook', 'mmengine.CheckpointHook'):
+        hook['type'] = 'ResumableCheckpointHook'
+    elif kind != 'ResumableCheckpointHook':
+        print_log(f'default_hooks.checkpoint is {kind!r}, not mmengine\'s CheckpointHook: '
+                  'checkpoints do not carry random states, --resume is not bit-exact',
+                  logger='current', level=logging.WARNING)

@@ -1,10 +1,11 @@
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import mmcv
 import numpy as np
 from mmengine.structures import PixelData
 from mmseg.registry import VISUALIZERS
 from mmseg.visualization import SegLocalVisualizer
+from PIL import Image, ImageDraw, ImageFont
 
 from hieraseg.hierarchy import ClassHierarchy, HierarchyLike, build_hierarchy
 
@@ -15,12 +16,15 @@ class HieraSegLocalVisualizer(SegLocalVisualizer):
 
     The picture has one row per level, finest first; each row is the ground truth mapped to
     that level next to the prediction mapped to it (the leaf prediction's ancestors, which is
-    HSSN's hierarchy-consistent prediction). A coarse node takes the colour of its first
-    leaf in the data set's palette. Without a hierarchy (none given and none in the data
-    set's metainfo) it draws as :class:`SegLocalVisualizer` does.
+    HSSN's hierarchy-consistent prediction). Every panel has a title ("<level>: ground
+    truth", "<level>: prediction"), and each row ends in a legend of the classes present in
+    its panels (a colour swatch and the name), so no text is drawn over the image and
+    nothing is clipped. A coarse node takes the colour of its first leaf in the data set's
+    palette. Without a hierarchy (none given and none in the data set's metainfo) it draws
+    as :class:`SegLocalVisualizer` does.
 
     Images smaller than ``min_side`` pixels are enlarged (nearest neighbour, by a whole
-    factor) so that class names stay legible.
+    factor) so that the panels stay legible.
 
     Args:
         hierarchy: the class hierarchy; default: ``dataset_meta['hierarchy']``.
@@ -53,24 +57,85 @@ class HieraSegLocalVisualizer(SegLocalVisualizer):
     def draw_levels(self, image: np.ndarray, data_sample, hierarchy: ClassHierarchy,
                     draw_gt: bool = True, draw_pred: bool = True,
                     with_labels: bool = True) -> np.ndarray:
-        """The picture: ``[L * H, n * W, 3]`` RGB, n = number of drawn maps per level."""
+        """The picture, ``[L * (T + H), n * W + legend width, 3]`` RGB: a row per level of
+        ``n`` titled panels (title height ``T``; ``n`` = number of drawn maps), then the
+        legend of the classes present. ``with_labels=False`` leaves out the legend."""
         leaf_palette = self._leaf_palette(hierarchy)
         factor = max(1, -(-self.min_side // min(image.shape[:2])))
         image = image.repeat(factor, axis=0).repeat(factor, axis=1)
-        wanted = [key for key, on in (('gt_sem_seg', draw_gt), ('pred_sem_seg', draw_pred))
-                  if on and key in data_sample]
+        wanted = [(key, title) for key, title, on in (
+            ('gt_sem_seg', 'ground truth', draw_gt), ('pred_sem_seg', 'prediction', draw_pred))
+            if on and key in data_sample]
+        font = self._font(image.shape[0])
         rows = []
         for level in range(hierarchy.num_levels):
             classes = hierarchy.classes[level]
             palette = hierarchy.palette_at_level(leaf_palette, level)
-            cells = []
-            for key in wanted:
+            cells, present = [], set()
+            for key, title in wanted:
                 labels = hierarchy.labels_at_level(data_sample.get(key).data.cpu(), level)
+                present.update(v for v in labels.unique().tolist() if 0 <= v < len(classes))
                 labels = labels.repeat_interleave(factor, 1).repeat_interleave(factor, 2)
-                cells.append(self._draw_sem_seg(image, PixelData(data=labels), classes, palette,
-                                                with_labels))
-            rows.append(np.concatenate(cells, axis=1))
+                cell = self._draw_sem_seg(image, PixelData(data=labels), classes, palette,
+                                          False)
+                cells.append(self._titled(cell, f'{hierarchy.level_names[level]}: {title}',
+                                          font))
+            row = np.concatenate(cells, axis=1)
+            if with_labels:
+                legend = self._legend([(classes[i], palette[i]) for i in sorted(present)],
+                                      row.shape[0], font)
+                row = np.concatenate([row, legend], axis=1)
+            rows.append(row)
+        width = max(row.shape[1] for row in rows)  # legends differ in width
+        rows = [np.pad(row, ((0, 0), (0, width - row.shape[1]), (0, 0)),
+                       constant_values=255) for row in rows]
         return np.concatenate(rows, axis=0)
+
+    @staticmethod
+    def _font(cell_height: int):
+        """Pillow's default font at 1/16 of the cell height (at least 11 px); its fixed
+        bitmap font where Pillow has no FreeType."""
+        try:
+            return ImageFont.load_default(size=max(11, cell_height // 16))
+        except (TypeError, ImportError, OSError):
+            return ImageFont.load_default()
+
+    @staticmethod
+    def _text_size(font, text: str):
+        left, top, right, bottom = ImageDraw.Draw(Image.new('RGB', (1, 1))).textbbox(
+            (0, 0), text, font=font)
+        return right - left, bottom - top
+
+    def _titled(self, cell: np.ndarray, title: str, font) -> np.ndarray:
+        """``cell`` under a white strip with ``title`` in it (shortened with '...' to fit
+        the cell's width)."""
+        height = self._text_size(font, 'Ag')[1] + 8
+        width = cell.shape[1] - 8
+        while self._text_size(font, title)[0] > width and len(title) > 4:
+            title = title[:-4] + '...'
+        strip = Image.new('RGB', (cell.shape[1], height), 'white')
+        ImageDraw.Draw(strip).text((4, 4), title, fill='black', font=font)
+        return np.concatenate([np.asarray(strip), cell], axis=0)
+
+    def _legend(self, entries: Sequence, height: int, font) -> np.ndarray:
+        """A white ``[height, w, 3]`` panel: a swatch and the name per ``(name, colour)``,
+        in as many columns as the height needs."""
+        line = self._text_size(font, 'Ag')[1] + 8
+        per_column = max(1, (height - 8) // line)
+        columns = [entries[i:i + per_column] for i in range(0, len(entries), per_column)]
+        widths = [max(self._text_size(font, name)[0] for name, _ in column) + line + 12
+                  for column in columns] or [0]
+        panel = Image.new('RGB', (sum(widths) + 8, height), 'white')
+        draw = ImageDraw.Draw(panel)
+        x = 4
+        for column, width in zip(columns, widths):
+            for i, (name, colour) in enumerate(column):
+                y = 4 + i * line
+                draw.rectangle([x, y, x + line - 6, y + line - 6], fill=tuple(colour),
+                               outline='black')
+                draw.text((x + line, y + 2), name, fill='black', font=font)
+            x += width
+        return np.asarray(panel)
 
     def add_datasample(self,
                        name: str,

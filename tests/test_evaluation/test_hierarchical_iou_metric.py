@@ -1,6 +1,8 @@
+import numpy as np
 import pytest
 import torch
 from mmseg.evaluation import IoUMetric
+from PIL import Image
 
 from hieraseg.evaluation import HierarchicalIoUMetric
 from hieraseg.hierarchy import TOY_SHAPES_CLASSES
@@ -65,3 +67,26 @@ def test_errors_name_the_problem():
         metric.process({}, [sample([[0]], [[0]])])
     with pytest.raises(ValueError, match='mIoU'):
         HierarchicalIoUMetric(iou_metrics=['mDice'])
+
+
+def test_output_dir_gets_the_leaf_png_and_one_folder_per_level(tmp_path):
+    pred = [[0, 1, 2], [3, 4, 5]]
+    metric = HierarchicalIoUMetric(output_dir=str(tmp_path))
+    data_sample = dict(sample(pred, pred), img_path='/data/a/x_leftImg8bit.png')
+    result = run(metric, [data_sample])
+    assert result['mIoU_texture'] == 100.0
+    read = {path.relative_to(tmp_path).as_posix(): np.asarray(Image.open(path)).tolist()
+            for path in tmp_path.rglob('*.png')}
+    assert read == {'x_leftImg8bit.png': pred, 'texture/x_leftImg8bit.png': pred,
+                    'colour/x_leftImg8bit.png': [[0, 1, 1], [2, 2, 2]]}
+
+
+def test_format_only_writes_without_ground_truth(tmp_path):
+    metric = HierarchicalIoUMetric(output_dir=str(tmp_path), format_only=True)
+    data_sample = dict(pred_sem_seg=dict(data=torch.tensor([[[1, 2], [3, 0]]])),
+                       img_path='y.jpg', reduce_zero_label=True)
+    assert run(metric, [data_sample]) == {}
+    assert np.asarray(Image.open(tmp_path / 'y.png')).tolist() == [[2, 3], [4, 1]]  # + 1
+    assert np.asarray(Image.open(tmp_path / 'colour' / 'y.png')).tolist() == [[1, 1], [2, 0]]
+    with pytest.raises(ValueError, match='needs output_dir'):
+        HierarchicalIoUMetric(format_only=True)

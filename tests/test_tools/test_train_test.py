@@ -2,11 +2,12 @@
 import os.path as osp
 import sys
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from .conftest import TOY_CONFIG, run_tool, short_run_options
+from .conftest import REPO, TOY_CONFIG, run_tool, short_run_options
 
 
 @pytest.fixture(scope='module')
@@ -57,11 +58,43 @@ def test_test_prints_miou_per_level(trained, toy_root, tmp_path):
     assert code == 0, out
     pictures = sorted(show_dir.glob('vis_data/vis_image/*.png'))
     assert len(pictures) == 3  # every val image
-    # a row per level (texture, colour), ground truth beside prediction, 32 px images
-    # enlarged 8x to stay legible
-    assert Image.open(pictures[0]).size == (2 * 256, 2 * 256)
+    # a row per level (texture, colour) of titled panels, ground truth beside prediction,
+    # 32 px images enlarged 8x to stay legible, then a legend
+    width, height = Image.open(pictures[0]).size
+    assert 2 * 256 < height < 2 * 256 + 100 and width > 2 * 256
     assert 'mIoU per level (finest first): texture=' in out and ', colour=' in out
     assert 'per class results at level 2 (colour)' in out
+
+
+def test_out_writes_the_leaf_prediction_and_every_level(trained, toy_root, tmp_path):
+    work_dir, _ = trained
+    checkpoint = osp.join(work_dir, 'iter_4.pth')
+    out_dir = tmp_path / 'out'
+    code, out = run_tool([sys.executable, 'tools/test.py', TOY_CONFIG, checkpoint,
+                          '--work-dir', str(tmp_path), '--out', str(out_dir)] +
+                         short_run_options(toy_root, 4, 2))
+    assert code == 0, out
+    names = sorted(path.name for path in out_dir.glob('*.png'))
+    assert len(names) == 3 and names[0].endswith('_leftImg8bit.png')  # every val image
+    for level in ('texture', 'colour'):
+        assert sorted(path.name for path in (out_dir / level).glob('*.png')) == names
+    leaf = np.asarray(Image.open(out_dir / names[0]))
+    colour = np.asarray(Image.open(out_dir / 'colour' / names[0]))
+    assert leaf.shape == (32, 32) and leaf.max() < 6
+    assert np.array_equal(colour, np.array([0, 1, 1, 2, 2, 2])[leaf])  # toy_shapes' tree
+
+    # format_only, with a pipeline that reads no ground truth
+    no_gt = tmp_path / 'no_gt.py'
+    no_gt.write_text(f'_base_ = [{osp.join(REPO, TOY_CONFIG)!r}]\n'
+                     'test_dataloader = dict(dataset=dict(pipeline=[\n'
+                     "    dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]))\n")
+    code, out = run_tool([sys.executable, 'tools/test.py', str(no_gt), checkpoint,
+                          '--work-dir', str(tmp_path), '--out', str(tmp_path / 'only')] +
+                         short_run_options(toy_root, 4, 2) +
+                         ['test_evaluator.format_only=True'])
+    assert code == 0, out
+    assert 'format_only: no metric computed' in out and 'mIoU per level' not in out
+    assert sorted(path.name for path in (tmp_path / 'only').glob('*.png')) == names
 
 
 def test_mismatched_checkpoint_is_an_error(trained, toy_root, tmp_path):
@@ -85,3 +118,48 @@ def test_missing_config_and_data_root_fail_before_any_output(tmp_path, toy_root)
     assert not osp.exists(tmp_path / 'b')  # nothing half-written
     code, out = run_tool([sys.executable, 'tools/test.py', TOY_CONFIG, str(tmp_path / 'x.pth')])
     assert code != 0 and 'x.pth' in out and 'does not exist' in out
+
+
+def test_misspelled_options_fail_before_any_output(tmp_path, toy_root):
+    """The checks themselves (hooks, loops): tests/test_utils/test_config_checks.py."""
+    code, out = run_tool([sys.executable, 'tools/train.py', TOY_CONFIG, '--work-dir',
+                          str(tmp_path / 'work')] + short_run_options(toy_root, 2, 2) +
+                         ['train_cfgg.max_iters=10'])
+    assert code != 0
+    assert ("--cfg-options train_cfgg.max_iters: the config has no key 'train_cfgg' "
+            "(closest: train_cfg)") in out
+    assert not osp.exists(tmp_path / 'work')
+
+
+def test_empty_image_folder_is_named_before_any_output(tmp_path, toy_root):
+    import shutil
+    data = tmp_path / 'data'
+    shutil.copytree(toy_root, data)
+    for path in (data / 'leftImg8bit' / 'train').rglob('*.png'):
+        path.unlink()
+    code, out = run_tool([sys.executable, 'tools/train.py', TOY_CONFIG, '--work-dir',
+                          str(tmp_path / 'work')] + short_run_options(str(data), 2, 2))
+    assert code != 0
+    assert (f"train_dataloader.dataset: image folder '{data}/leftImg8bit/train' (and its "
+            "sub-folders) holds no file ending in img_suffix='_leftImg8bit.png'") in out
+    assert not osp.exists(tmp_path / 'work')
+
+
+def test_out_of_range_label_in_flat_training_names_the_file(tmp_path, toy_root):
+    """The flat head's loss path (the data set's scan, check_labels, is turned off here;
+    it is tested in tests/test_datasets/test_label_checks.py)."""
+    import shutil
+    data = tmp_path / 'data'
+    shutil.copytree(toy_root, data)
+    bad = sorted((data / 'gtFine' / 'train').rglob('*.png'))[0]
+    labels = np.asarray(Image.open(bad)).copy()
+    labels[0, 0] = 9
+    Image.fromarray(labels).save(bad)
+    flat = 'configs/dnc/fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
+    code, out = run_tool([sys.executable, 'tools/train.py', flat, '--work-dir',
+                          str(tmp_path / 'flat')] + short_run_options(str(data), 2, 2) +
+                         ['train_dataloader.dataset.check_labels=False',
+                          'train_dataloader.batch_size=8'])
+    assert code != 0 and 'out of bounds' not in out
+    assert (f'FCNHead (model.decode_head): label 9 in the labels of {bad} is outside the 6 '
+            'classes (0..5) and is not the ignore index 255') in out

@@ -1,5 +1,6 @@
 # The generated toy data set (python tools/make_toy_data.py data/toy_shapes): 64x64 images
-# in Cityscapes' layout, 6 texture classes -> 3 colour families.
+# in Cityscapes' layout, 6 texture classes -> 3 colour families. check_labels: every label
+# file is scanned once for values outside the classes (cached by size and mtime).
 dataset_type = 'ToyShapesDataset'
 data_root = 'data/toy_shapes'
 crop_size = (64, 64)
@@ -35,7 +36,8 @@ train_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         data_prefix=dict(img_path='leftImg8bit/train', seg_map_path='gtFine/train'),
-        pipeline=train_pipeline))
+        pipeline=train_pipeline,
+        check_labels=True))
 val_dataloader = dict(
     batch_size=1,
     num_workers=0,
@@ -44,7 +46,8 @@ val_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         data_prefix=dict(img_path='leftImg8bit/val', seg_map_path='gtFine/val'),
-        pipeline=test_pipeline))
+        pipeline=test_pipeline,
+        check_labels=True))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='HierarchicalIoUMetric')
 test_evaluator = val_evaluator

@@ -1,10 +1,13 @@
+import os.path as osp
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from mmengine.logging import print_log
+from mmengine.utils import mkdir_or_exist
 from mmseg.evaluation import IoUMetric
 from mmseg.registry import METRICS
+from PIL import Image
 from prettytable import PrettyTable
 
 from hieraseg.hierarchy import ClassHierarchy, HierarchyLike, build_hierarchy
@@ -25,6 +28,13 @@ class HierarchicalIoUMetric(IoUMetric):
     hierarchy's level names (spaces become underscores), e.g. ``mIoU_class`` and
     ``mIoU_category`` for Cityscapes. A class-wise table is logged per level.
 
+    Predictions written (``output_dir``, which ``tools/test.py --out`` sets): for every
+    image ``<output_dir>/<image name>.png``, the leaf prediction as mmseg's IoUMetric writes
+    it (8-bit label ids, ``reduce_zero_label`` undone), and one sub-folder per level,
+    ``<output_dir>/<level name>/<image name>.png``, with that level's class ids. With
+    ``format_only=True`` only the PNGs are written, no ground truth is read and no metric
+    is computed.
+
     Args:
         hierarchy: the class hierarchy (a built-in name, a dict or a ClassHierarchy); if
             None, the data set's ``dataset_meta['hierarchy']`` is used.
@@ -37,9 +47,10 @@ class HierarchicalIoUMetric(IoUMetric):
         if self.metrics != ['mIoU'] and self.metrics != 'mIoU':
             raise ValueError(f'HierarchicalIoUMetric computes mIoU; got iou_metrics='
                              f'{self.metrics}')
-        if self.format_only:
-            raise ValueError('HierarchicalIoUMetric needs ground truth; use IoUMetric with '
-                             'format_only=True to write predictions')
+        if self.format_only and not self.output_dir:
+            raise ValueError('HierarchicalIoUMetric: format_only=True writes predictions '
+                             'and computes nothing, so it needs output_dir (tools/test.py '
+                             '--out DIR)')
         self._hierarchy = None if hierarchy is None else build_hierarchy(hierarchy)
 
     @property
@@ -53,12 +64,17 @@ class HierarchicalIoUMetric(IoUMetric):
         return self._hierarchy
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
-        """Stores, per image, ``(intersect, union, pred area, label area)`` per level."""
+        """Stores, per image, ``(intersect, union, pred area, label area)`` per level, and
+        writes the predictions where ``output_dir`` is set."""
         hierarchy = self.hierarchy
         if self.dataset_meta and 'classes' in self.dataset_meta:
             hierarchy.check_classes(self.dataset_meta['classes'], 'the evaluated data set')
         for data_sample in data_samples:
             pred = data_sample['pred_sem_seg']['data'].squeeze()
+            if self.output_dir:
+                self.write_prediction(data_sample, pred)
+            if self.format_only:
+                continue
             label = data_sample['gt_sem_seg']['data'].squeeze().to(pred)
             per_level = []
             for level in range(hierarchy.num_levels):
@@ -69,7 +85,27 @@ class HierarchicalIoUMetric(IoUMetric):
                         hierarchy.level_sizes[level], self.ignore_index))
             self.results.append(per_level)
 
+    def write_prediction(self, data_sample: dict, pred) -> None:
+        """Writes the PNGs of one image; ``pred`` is its ``[H, W]`` leaf prediction."""
+        hierarchy = self.hierarchy
+        name = osp.splitext(osp.basename(data_sample['img_path']))[0] + '.png'
+        leaf = pred.cpu().numpy().astype(np.int64)
+        if data_sample.get('reduce_zero_label', False):
+            leaf = leaf + 1  # mmseg's convention: the data set's own label ids
+        maps = [('', leaf)]
+        for level, level_name in enumerate(hierarchy.level_names):
+            maps.append((level_name.replace(' ', '_'),
+                         hierarchy.labels_at_level(pred.cpu(), level).numpy()))
+        for folder, labels in maps:
+            folder = osp.join(self.output_dir, folder)
+            mkdir_or_exist(folder)
+            Image.fromarray(labels.astype(np.uint8)).save(osp.join(folder, name))
+
     def compute_metrics(self, results: List) -> Dict[str, float]:
+        if self.format_only:
+            print_log(f'predictions written to {osp.abspath(self.output_dir)} '
+                      '(format_only: no metric computed)', logger='current')
+            return OrderedDict()
         hierarchy = self.hierarchy
         metrics = OrderedDict()
         for level in range(hierarchy.num_levels):

@@ -7,7 +7,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
-from hieraseg.models.utils import SubCentroidClassifier
+from hieraseg.models.utils import SubCentroidClassifier, check_label_range
 
 __all__ = ['DNCClsHead']
 
@@ -71,11 +71,14 @@ class DNCClsHead(ClsHead):
              **kwargs) -> dict:
         """Classification loss (+ optional sub-centroid terms); keeps features and labels
         for the clustering hook. With batch augmentations (Mixup, CutMix) the kept label
-        is each sample's original ``gt_label``."""
+        is each sample's original ``gt_label``. A label outside the classes is an error
+        naming the image (:func:`check_label_range`)."""
         x = self.pre_logits(feats)
+        labels = torch.cat([s.gt_label for s in data_samples]).to(x.device)
+        check_label_range(labels, self.classifier.num_classes, None, type(self).__name__,
+                          data_samples)
         logits, sims = self.classifier(x, return_similarities=True)
         losses = self._get_loss(logits, data_samples, **kwargs)
-        labels = torch.cat([s.gt_label for s in data_samples]).to(x.device)
         if self.training:
             self.classifier.keep_for_clustering(x, labels)
         losses.update(self.classifier.auxiliary_losses(

@@ -17,7 +17,7 @@ from mmseg.models.decode_heads import (ASPPHead, DepthwiseSeparableASPPHead, FCN
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from hieraseg.models.utils import SubCentroidClassifier
+from hieraseg.models.utils import SubCentroidClassifier, check_label_range
 
 __all__ = ['DNCDecodeHeadMixin', 'DNCFCNHead', 'DNCASPPHead', 'DNCSepASPPHead',
            'DNCUPerHead']
@@ -95,7 +95,10 @@ class DNCDecodeHeadMixin:
 
     def loss_by_feat(self, seg_logits: Tensor, batch_data_samples) -> dict:
         """The parent's losses, plus the optional sub-centroid terms; keeps the labelled
-        pixels' embeddings for the clustering hook."""
+        pixels' embeddings for the clustering hook. A label outside the classes is an error
+        naming the file (:func:`check_label_range`)."""
+        check_label_range(self._stack_batch_gt(batch_data_samples), self.num_classes,
+                          self.ignore_index, type(self).__name__, batch_data_samples)
         losses = super().loss_by_feat(seg_logits, batch_data_samples)
         cached, self._train_forward = self._train_forward, None
         if cached is None:

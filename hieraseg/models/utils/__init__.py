@@ -1,4 +1,5 @@
 from .feature_memory import FeatureMemory, class_ranks, subsample_per_class
+from .label_check import check_label_range
 from .path_scores import PATH_SCORE_MODES, check_path_score_mode, leaf_path_scores
 from .sinkhorn import batched_sinkhorn
 from .sub_centroid_classifier import SubCentroidClassifier
@@ -8,6 +9,6 @@ from .sub_centroid_clustering import (ClusteringResult, assign_sub_centroids, cl
 __all__ = [
     'batched_sinkhorn', 'SubCentroidClassifier', 'FeatureMemory', 'class_ranks',
     'subsample_per_class', 'ClusteringResult', 'assign_sub_centroids', 'cluster_sub_centroids',
-    'cluster_memory', 'momentum_update_centroids', 'PATH_SCORE_MODES', 'check_path_score_mode',
-    'leaf_path_scores'
+    'cluster_memory', 'momentum_update_centroids', 'check_label_range', 'PATH_SCORE_MODES',
+    'check_path_score_mode', 'leaf_path_scores'
 ]

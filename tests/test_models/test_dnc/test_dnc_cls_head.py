@@ -62,6 +62,16 @@ def test_loss_keeps_features_and_labels():
     assert torch.allclose(feats, torch.nn.functional.normalize(x.detach(), dim=1))
 
 
+def test_out_of_range_label_names_the_image():
+    head = DNCClsHead(num_classes=5, in_channels=16)
+    head.train()
+    data_samples = samples([0, 7])
+    data_samples[1].set_metainfo(dict(img_path='/data/cat/7.png'))
+    with pytest.raises(ValueError, match=r'DNCClsHead: label 7 in the labels of '
+                       r'/data/cat/7.png is outside the 5 classes \(0..4\)$'):
+        head.loss((torch.randn(2, 16), ), data_samples)
+
+
 def test_mixup_scores_train_and_keep_original_labels():
     head = DNCClsHead(num_classes=3, in_channels=8,
                       loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1,

@@ -105,3 +105,16 @@ def test_bad_arguments_raise():
         cls(**dict(cfg, num_classes=2, out_channels=1))
     with pytest.raises(ValueError, match='loss weights'):
         cls(loss_compact_weight=-1.0, **cfg)
+
+
+def test_out_of_range_label_names_the_file_and_the_classes():
+    cls, cfg = head_cfgs()['DNCFCNHead']
+    head = cls(**cfg)
+    head.train()
+    samples = fake_samples()
+    samples[1].gt_sem_seg.data[0, -1, -1] = 9
+    samples[1].set_metainfo(dict(seg_map_path='/data/b_gtFine_labelTrainIds.png'))
+    with pytest.raises(ValueError, match=r'DNCFCNHead: label 9 in the labels of '
+                       r'/data/b_gtFine_labelTrainIds.png is outside the 6 classes \(0..5\) '
+                       r'and is not the ignore index 255'):
+        head.loss(fake_inputs(), samples, train_cfg={})
