@@ -48,13 +48,17 @@ def test_resume_continues_the_iteration_count(trained, toy_root):
     assert resumed['meta']['iter'] == 6
 
 
+def run_test_tool(checkpoint, toy_root, work_dir, *options):
+    """tools/test.py on the toy config and data, with ``options``; (exit code, output)."""
+    return run_tool([sys.executable, 'tools/test.py', TOY_CONFIG, checkpoint, '--work-dir',
+                     str(work_dir), *options] + short_run_options(toy_root, 4, 2))
+
+
 def test_test_prints_miou_per_level(trained, toy_root, tmp_path):
     work_dir, _ = trained
     checkpoint = osp.join(work_dir, 'iter_4.pth')
     show_dir = tmp_path / 'vis'
-    code, out = run_tool([sys.executable, 'tools/test.py', TOY_CONFIG, checkpoint,
-                          '--work-dir', str(tmp_path), '--show-dir', str(show_dir)] +
-                         short_run_options(toy_root, 4, 2))
+    code, out = run_test_tool(checkpoint, toy_root, tmp_path, '--show-dir', str(show_dir))
     assert code == 0, out
     pictures = sorted(show_dir.glob('vis_data/vis_image/*.png'))
     assert len(pictures) == 3  # every val image
@@ -70,9 +74,7 @@ def test_out_writes_the_leaf_prediction_and_every_level(trained, toy_root, tmp_p
     work_dir, _ = trained
     checkpoint = osp.join(work_dir, 'iter_4.pth')
     out_dir = tmp_path / 'out'
-    code, out = run_tool([sys.executable, 'tools/test.py', TOY_CONFIG, checkpoint,
-                          '--work-dir', str(tmp_path), '--out', str(out_dir)] +
-                         short_run_options(toy_root, 4, 2))
+    code, out = run_test_tool(checkpoint, toy_root, tmp_path, '--out', str(out_dir))
     assert code == 0, out
     names = sorted(path.name for path in out_dir.glob('*.png'))
     assert len(names) == 3 and names[0].endswith('_leftImg8bit.png')  # every val image

@@ -1,7 +1,5 @@
 """Per-node sigmoid losses without the tree constraint: the BCE and Focal rows of HSSN's
 loss ablation (the baselines that tree-min improves on)."""
-import math
-import numbers
 from typing import Optional
 
 import torch
@@ -10,8 +8,7 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 
 from hieraseg.hierarchy import HierarchyLike, build_hierarchy
-from .checks import check_ignore_index, check_weight
-from .tree_min_loss import REDUCTION_MODES
+from .checks import check_gamma, check_ignore_index, check_reduction_mode, check_weight
 
 
 @MODELS.register_module()
@@ -34,13 +31,8 @@ class NodeSigmoidLoss(nn.Module):
                  loss_name: str = 'loss_node_sigmoid'):
         super().__init__()
         self.hierarchy = build_hierarchy(hierarchy)
-        if not isinstance(gamma, numbers.Real) or not math.isfinite(gamma) or gamma < 0:
-            raise ValueError(f'NodeSigmoidLoss: gamma must be a finite number >= 0, '
-                             f'got {gamma!r}')
-        if reduction_mode not in REDUCTION_MODES:
-            raise ValueError(f'NodeSigmoidLoss: reduction_mode must be one of '
-                             f'{REDUCTION_MODES}, got {reduction_mode!r}')
-        self.gamma = float(gamma)
+        self.gamma = check_gamma(gamma, 'NodeSigmoidLoss')
+        check_reduction_mode(reduction_mode, 'NodeSigmoidLoss')
         self.loss_weight = check_weight(loss_weight, 'NodeSigmoidLoss: loss_weight')
         check_ignore_index(self.hierarchy, ignore_index, 'NodeSigmoidLoss')
         self.ignore_index = int(ignore_index)

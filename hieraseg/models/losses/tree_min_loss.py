@@ -1,6 +1,4 @@
 """Tree-min loss of HSSN (Deep Hierarchical Semantic Segmentation, CVPR 2022), plain or focal."""
-import math
-import numbers
 from typing import Optional
 
 import torch
@@ -8,10 +6,8 @@ import torch.nn as nn
 from mmseg.registry import MODELS
 
 from hieraseg.hierarchy import HierarchyLike, build_hierarchy
-from .checks import check_ignore_index, check_weight
+from .checks import check_gamma, check_ignore_index, check_reduction_mode, check_weight
 from .tree_min_kernel import TreeMinFunction
-
-REDUCTION_MODES = ('level_mean', 'node_sum')
 
 
 @MODELS.register_module()
@@ -72,12 +68,9 @@ class TreeMinLoss(nn.Module):
                  loss_name: str = 'loss_tree_min'):
         super().__init__()
         self.hierarchy = build_hierarchy(hierarchy)
-        if not isinstance(gamma, numbers.Real) or not math.isfinite(gamma) or gamma < 0:
-            raise ValueError(f'TreeMinLoss: gamma must be a finite number >= 0, got {gamma!r}')
+        check_gamma(gamma, 'TreeMinLoss')
         check_weight(loss_weight, 'TreeMinLoss: loss_weight')
-        if reduction_mode not in REDUCTION_MODES:
-            raise ValueError(f'TreeMinLoss: reduction_mode must be one of {REDUCTION_MODES}, '
-                             f'got {reduction_mode!r}')
+        check_reduction_mode(reduction_mode, 'TreeMinLoss')
         if not isinstance(loss_name, str) or not loss_name:
             raise ValueError(f'TreeMinLoss: loss_name must be a non-empty str, got {loss_name!r}')
         check_ignore_index(self.hierarchy, ignore_index, 'TreeMinLoss')

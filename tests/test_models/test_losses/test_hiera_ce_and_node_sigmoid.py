@@ -3,7 +3,6 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 from mmseg.registry import MODELS
 
 from hieraseg.hierarchy import build_hierarchy
@@ -59,7 +58,7 @@ def test_node_sigmoid_loss_against_formula(gamma, mode):
             sv = s[b, v, y, x]
             term = -(1 - sv)**gamma * math.log(sv) if v in on_path \
                 else -sv**gamma * math.log(1 - sv)
-            level = max(l for l in range(3) if hierarchy.level_offsets[l] <= v)
+            level = max(i for i in range(3) if hierarchy.level_offsets[i] <= v)
             total += term / (hierarchy.level_sizes[level] if mode == 'level_mean' else 1)
     torch.testing.assert_close(value.detach(), torch.tensor(total / int((labels != 255).sum()),
                                                             dtype=torch.float32))
