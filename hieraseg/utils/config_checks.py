@@ -118,7 +118,10 @@ def check_hierarchy_fits_data(cfg: Config, dataloaders=DATALOADERS):
                 else dataset_type
             metainfo = dict(getattr(dataset_class, 'METAINFO', None) or {})
             metainfo.update(dataset.get('metainfo') or {})
-            if 'classes' not in metainfo:
+            if metainfo.get('classes') is None and metainfo.get('hierarchy') is not None:
+                # HieraSegDataset: the classes are the leaves of its hierarchy
+                metainfo['classes'] = build_hierarchy(metainfo['hierarchy']).classes[0]
+            if metainfo.get('classes') is None:
                 continue
             for head_where, head in heads:
                 build_hierarchy(head['hierarchy']).check_classes(
