@@ -104,3 +104,11 @@ def test_template_writes_the_hierarchy_once():
     cfg.model.decode_head.hierarchy = 'cityscapes'  # edited in one place only: caught
     with pytest.raises(HierarchyError, match='19 leaf classes but train_dataloader'):
         check_hierarchy_fits_data(cfg)
+    regrouped = dict(cfg.hierarchy, groups=[{'background': ['background'],
+                                             'plain': ['warm plain', 'cool plain'],
+                                             'textured': ['warm striped', 'cool striped',
+                                                          'cool dotted']}])
+    cfg.model.decode_head.hierarchy = regrouped  # same leaves, other groups: caught too
+    with pytest.raises(HierarchyError, match="decode_head has the hierarchy 'my_hierarchy'.*"
+                       "the metric reads the data set's"):
+        check_hierarchy_fits_data(cfg)
