@@ -19,7 +19,8 @@ H, W = 16, 32
 def write_raw(root, bad_label=None, bad_id=None):
     """A train frame with polygons, a val frame with only a labelIds PNG."""
     rng = np.random.default_rng(0)
-    frames = [('train', 'aachen', 'aachen_000000_000019'), ('val', 'lindau', 'lindau_000001_000019')]
+    frames = [('train', 'aachen', 'aachen_000000_000019'),
+              ('val', 'lindau', 'lindau_000001_000019')]
     for split, city, name in frames:
         img_dir = osp.join(root, 'leftImg8bit', split, city)
         gt_dir = osp.join(root, 'gtFine', split, city)
