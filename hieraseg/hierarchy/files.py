@@ -191,6 +191,12 @@ def hierarchy_from_csv(paths: Sequence[str], name: Optional[str] = None) -> Clas
             raise HierarchyError(f'{path}: its header names the child level {child_name!r}, '
                                  f'but {paths[index - 1]} named it {level_names[-1]!r}')
         below = levels[-1]
+        if index > 0 and child_name in below and child_name not in [c for c, _, _ in rows]:
+            raise HierarchyError(f'{path}, line 1: {child_name + "," + parent_name!r} looks '
+                                 f'like a child,parent row ({child_name!r} is a node of the '
+                                 f'level below and has no other row); the first line must be '
+                                 f'a header naming the two levels, e.g. "class,category", or '
+                                 f'"child,parent"')
         coarser: List[str] = []
         parent_of: Dict[str, Tuple[str, int]] = {}
         for child, parent, line in rows:

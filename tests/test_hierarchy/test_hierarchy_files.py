@@ -107,6 +107,14 @@ def test_csv_same_name_up_a_level_is_not_a_cycle(tmp_path):
     assert build_hierarchy([first, second]).level_sizes == (2, 2, 2)
 
 
+def test_csv_without_header(tmp_path):
+    first = write(tmp_path / 'l1.csv', 'child,parent\na,x\nb,y\n')
+    second = write(tmp_path / 'l2.csv', 'x,top\ny,top\n')
+    with pytest.raises(HierarchyError, match=r"l2.csv, line 1: 'x,top' looks like a "
+                       r"child,parent row"):
+        build_hierarchy([first, second])
+
+
 def test_csv_levels_must_match(tmp_path):
     first = write(tmp_path / 'l1.csv', 'child,parent\na,x\nb,y\n')
     missing = write(tmp_path / 'l2.csv', 'child,parent\nx,top\n')
