@@ -34,6 +34,8 @@ setup(
         # builds mmcv in an isolated environment (it would skip the compiled ops).
         'mim': read_requirements('mminstall.txt'),
         'tests': read_requirements('tests.txt'),
+        # tools/dataset_converters/cityscapes.py
+        'cityscapes': read_requirements('cityscapes.txt'),
     },
     license='Apache License 2.0',
     zip_safe=False,

@@ -1,6 +1,7 @@
 import os.path as osp
 
-from hieraseg.hierarchy import build_hierarchy
+from hieraseg.hierarchy import ClassHierarchy, build_hierarchy
+from hieraseg.hierarchy.files import is_hierarchy_file
 from .label_scan import scan_label_files
 
 
@@ -12,7 +13,9 @@ class HierarchyMetaMixin:
     file holds only class ids and the ignore index (:func:`scan_label_files`; read once,
     then cached by file size and modification time). So a wrong hierarchy, data root or
     label fails when the data set is built, with a message naming the file or folder. The
-    hierarchy reaches metrics through ``dataset_meta['hierarchy']``.
+    hierarchy reaches metrics through ``dataset_meta['hierarchy']``: a file (``.json``,
+    ``.yaml``, ``.csv``) is read when the data set is built and kept as its dict form, so
+    that ``dataset_meta`` (saved in checkpoints) does not depend on the file.
 
     Args:
         check_labels (bool): scan the label files. Default False.
@@ -21,11 +24,19 @@ class HierarchyMetaMixin:
 
     def __init__(self, *args, check_labels: bool = False, **kwargs):
         self.check_labels = check_labels  # full_init, called by the parent, reads it
+        metainfo = kwargs.get('metainfo')
+        if metainfo is not None and is_hierarchy_file(metainfo.get('hierarchy')):
+            # read the file here: mmengine's BaseDataset would replace a metainfo string
+            # that names a file by the file's lines
+            kwargs['metainfo'] = dict(metainfo,
+                                      hierarchy=build_hierarchy(metainfo['hierarchy']).to_dict())
         super().__init__(*args, **kwargs)
         spec = self.metainfo.get('hierarchy')
         if spec is not None:
-            build_hierarchy(spec).check_classes(self.metainfo['classes'],
-                                                f'{type(self).__name__}')
+            hierarchy = build_hierarchy(spec)
+            hierarchy.check_classes(self.metainfo['classes'], f'{type(self).__name__}')
+            if isinstance(spec, ClassHierarchy):
+                self._metainfo['hierarchy'] = hierarchy.to_dict()  # plain data in checkpoints
 
     def load_data_list(self):
         img_dir = self.data_prefix.get('img_path', '')

@@ -99,14 +99,15 @@ def _heads(model: dict) -> Iterator[Tuple[str, dict]]:
 
 
 def check_hierarchy_fits_data(cfg: Config, dataloaders=DATALOADERS):
-    """Raises a HierarchyError if a head's hierarchy does not have the data set's classes.
+    """Raises a HierarchyError if a head's hierarchy does not have the data set's classes,
+    or differs from the hierarchy in the data set's metainfo (which the metric reads).
 
     Run on the config, before anything is built, so that a wrong hierarchy is reported with
     the two names involved rather than as a shape error in the first forward pass.
     """
     from mmengine.registry import DATASETS
 
-    from hieraseg.hierarchy import build_hierarchy
+    from hieraseg.hierarchy import HierarchyError, build_hierarchy
     heads = [(where, head) for where, head in _heads(cfg.get('model') or {})
              if head.get('hierarchy') is not None]
     if not heads:
@@ -118,11 +119,26 @@ def check_hierarchy_fits_data(cfg: Config, dataloaders=DATALOADERS):
                 else dataset_type
             metainfo = dict(getattr(dataset_class, 'METAINFO', None) or {})
             metainfo.update(dataset.get('metainfo') or {})
-            if 'classes' not in metainfo:
+            if metainfo.get('classes') is None and metainfo.get('hierarchy') is not None:
+                # HieraSegDataset: the classes are the leaves of its hierarchy
+                metainfo['classes'] = build_hierarchy(metainfo['hierarchy']).classes[0]
+            if metainfo.get('classes') is None:
                 continue
+            data_hierarchy = metainfo.get('hierarchy')
             for head_where, head in heads:
-                build_hierarchy(head['hierarchy']).check_classes(
+                head_hierarchy = build_hierarchy(head['hierarchy'])
+                head_hierarchy.check_classes(
                     metainfo['classes'], f'{where} ({dataset_type}), used by {head_where}')
+                if data_hierarchy is None:
+                    continue
+                data_hierarchy = build_hierarchy(data_hierarchy)
+                if (head_hierarchy.classes, head_hierarchy.parents) != \
+                        (data_hierarchy.classes, data_hierarchy.parents):
+                    raise HierarchyError(
+                        f'{head_where} has the hierarchy {head_hierarchy.name!r} '
+                        f'({head_hierarchy.level_sizes}) but {where} ({dataset_type}) has '
+                        f'{data_hierarchy.name!r} ({data_hierarchy.level_sizes}), and the '
+                        f'metric reads the data set\'s; give the same hierarchy to both')
 
 
 def _close(word: str, choices) -> str:

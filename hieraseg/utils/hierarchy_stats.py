@@ -1,0 +1,127 @@
+"""Pixel frequencies of every node of a class hierarchy over a data set's label files.
+
+Used by ``tools/hierarchy_stats.py``: one pass over the label files (each read once,
+optionally in several processes), the leaf counts summed up the tree, printed as a tree with
+the leaves that never occur flagged.
+"""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+from PIL import Image
+
+from hieraseg.hierarchy import ClassHierarchy
+
+
+def count_labels(path: str, num_classes: int, ignore_index: int = 255,
+                 reduce_zero_label: bool = False,
+                 label_map: Optional[Dict[int, int]] = None) -> Tuple[np.ndarray, int]:
+    """Pixel count per class id of one label file, and its number of ignored pixels.
+
+    Values are read as mmseg's ``LoadAnnotations`` delivers them: ``label_map`` applied,
+    then, with ``reduce_zero_label``, 0 becomes ignored and every other ``v`` is ``v - 1``.
+
+    Raises:
+        ValueError: naming the file and the first value outside the classes.
+    """
+    with Image.open(path) as image:
+        labels = np.array(image).astype(np.int64)
+    if labels.ndim != 2:
+        raise ValueError(f'{path}: a label file must be single-channel (class ids), got an '
+                         f'array of shape {labels.shape}')
+    if label_map:
+        mapped = labels.copy()
+        for old, new in label_map.items():
+            mapped[labels == old] = new
+        labels = mapped
+    if reduce_zero_label:
+        labels = np.where(labels == 0, ignore_index, labels - 1)
+        labels[labels == ignore_index - 1] = ignore_index
+    valid = labels != ignore_index
+    values = labels[valid]
+    outside = (values < 0) | (values >= num_classes)
+    if outside.any():
+        bad = np.unique(values[outside])
+        raise ValueError(f'{path}: label value {int(bad[0])} is outside the {num_classes} '
+                         f'classes (0..{num_classes - 1}) and is not the ignore index '
+                         f'{ignore_index}; values outside: {bad[:10].tolist()}')
+    return np.bincount(values, minlength=num_classes), int((~valid).sum())
+
+
+def level_counts(hierarchy: ClassHierarchy, leaf_counts: np.ndarray) -> List[np.ndarray]:
+    """Pixel counts of every node, per level (finest first), from the leaf counts."""
+    counts = []
+    for level in range(hierarchy.num_levels):
+        table = hierarchy.leaf_to_level[level].numpy()
+        counts.append(np.bincount(table, weights=leaf_counts,
+                                  minlength=hierarchy.level_sizes[level]).astype(np.int64))
+    return counts
+
+
+def format_tree(hierarchy: ClassHierarchy, leaf_counts: np.ndarray) -> Tuple[str, List[str]]:
+    """The hierarchy as an indented tree, coarsest level first, each node with its pixel
+    count and share of the labelled pixels; and the names of the leaves with no pixel."""
+    counts = level_counts(hierarchy, np.asarray(leaf_counts, dtype=np.int64))
+    total = max(int(np.sum(leaf_counts)), 1)
+    children: Dict[Tuple[int, int], List[int]] = {}
+    for level, links in enumerate(hierarchy.parents):
+        for node, parent in enumerate(links):
+            children.setdefault((level + 1, parent), []).append(node)
+    width = max(len(name) for level in hierarchy.classes for name in level) + \
+        4 * (hierarchy.num_levels - 1)
+    tag_width = max(len(name) for name in hierarchy.level_names) + 2
+    never = [name for name, count in zip(hierarchy.classes[0], counts[0]) if count == 0]
+    lines = []
+
+    def add(level: int, node: int, prefix: str, last: bool, top: bool):
+        branch = '' if top else ('└── ' if last else '├── ')
+        label = prefix + branch + hierarchy.classes[level][node]
+        count = int(counts[level][node])
+        flag = '   <- never occurs' if level == 0 and count == 0 else ''
+        tag = f'[{hierarchy.level_names[level]}]'
+        lines.append(f'{label:<{width}}  {tag:<{tag_width}}  '
+                     f'{100 * count / total:6.2f}%  {count:>12,d} px{flag}')
+        below = children.get((level, node), [])
+        child_prefix = prefix + ('' if top else ('    ' if last else '│   '))
+        for i, child in enumerate(below):
+            add(level - 1, child, child_prefix, i == len(below) - 1, False)
+
+    top = hierarchy.num_levels - 1
+    for node in range(hierarchy.level_sizes[top]):
+        add(top, node, '', True, True)
+    return '\n'.join(lines), never
+
+
+def summarize(hierarchy: ClassHierarchy, leaf_counts: np.ndarray, ignored: int,
+              num_files: int, what: str = 'the training split') -> str:
+    """The report ``tools/hierarchy_stats.py`` prints."""
+    tree, never = format_tree(hierarchy, leaf_counts)
+    sizes = ' -> '.join(str(s) for s in hierarchy.level_sizes)
+    lines = [f'hierarchy {hierarchy.name!r} ({sizes}; levels finest first: '
+             f'{", ".join(hierarchy.level_names)})',
+             f'{what}: {num_files} label files, {int(np.sum(leaf_counts)):,d} labelled pixels, '
+             f'{ignored:,d} ignored', '', tree, '']
+    if never:
+        lines.append(f'WARNING: {len(never)} of {hierarchy.num_leaves} leaves never occur in '
+                     f'{what}: {never}')
+    else:
+        lines.append(f'every one of the {hierarchy.num_leaves} leaves occurs in {what}')
+    return '\n'.join(lines)
+
+
+def count_files(paths: Sequence[str], num_classes: int, nproc: int = 1,
+                **kwargs) -> Tuple[np.ndarray, int]:
+    """Leaf counts and ignored pixels summed over ``paths`` (with a progress bar)."""
+    from functools import partial
+
+    from mmengine.utils import track_parallel_progress, track_progress
+    func = partial(count_labels, num_classes=num_classes, **kwargs)
+    if nproc > 1:
+        results = track_parallel_progress(func, list(paths), nproc)
+    else:
+        results = track_progress(func, list(paths))
+    leaf = np.zeros(num_classes, dtype=np.int64)
+    ignored = 0
+    for counts, skipped in results:
+        leaf += counts
+        ignored += skipped
+    return leaf, ignored
