@@ -59,7 +59,11 @@ def test_loss_keeps_features_and_labels():
     assert x.grad is not None
     feats, kept_labels = head.classifier.pop_kept()
     assert torch.equal(kept_labels, labels)
-    assert torch.allclose(feats, torch.nn.functional.normalize(x.detach(), dim=1))
+    # The kept features are the embedded ones: LayerNorm over channels (identity affine
+    # at init), then L2.
+    y = x.detach() - x.detach().mean(1, keepdim=True)
+    y = y / torch.sqrt(y.pow(2).mean(1, keepdim=True) + 1e-5)
+    assert torch.allclose(feats, torch.nn.functional.normalize(y, dim=1), atol=1e-5)
 
 
 def test_out_of_range_label_names_the_image():
