@@ -1,7 +1,7 @@
 """DNC against a linear head on scikit-learn's handwritten digits, as a markdown table.
 
     python tools/dnc_digits.py [--heads linear dnc dnc_no_feat_norm dnc_before_issue10]
-        [--seeds 0 1 2] [--iters 400] [--data-root DIR] [--work-dir DIR]
+        [--seeds 0 1 2] [--iters 400] [--size 8] [--data-root DIR] [--work-dir DIR]
 
 Trains every head once per seed (CIFAR-style ResNet-18 at width 16, see
 ``hieraseg/utils/dnc_digits.py``) and prints top-1 per seed, the mean, the lowest
@@ -26,11 +26,12 @@ def main():
     parser.add_argument('--heads', nargs='+', default=list(HEADS), choices=list(HEADS))
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     parser.add_argument('--iters', type=int, default=400)
+    parser.add_argument('--size', type=int, default=8, help='image side (8: as shipped)')
     parser.add_argument('--data-root', default=None)
     parser.add_argument('--work-dir', default=None)
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix='dnc_digits_')
-    root = write_digits(args.data_root or osp.join(tmp, 'digits'))
+    root = write_digits(args.data_root or osp.join(tmp, 'digits'), args.size)
     work = args.work_dir or osp.join(tmp, 'work')
     lines = ['| head | top-1 per seed | mean | lowest class recall per seed | '
              'min sub-centroid component |', '|---|---|---|---|---|']
@@ -44,12 +45,12 @@ def main():
                   f'{min(res["recall"]):.1f}, {time.time() - start:.0f} s', flush=True)
             results.append(res)
         top1 = [r['top1'] for r in results]
+        per_seed = ' / '.join(f'{t:.2f}' for t in top1)
+        lowest = ' / '.join(f'{min(r["recall"]):.1f}' for r in results)
         cmin = [r['centroid_min'] for r in results]
-        lines.append(
-            f'| `{head}` | {" / ".join(f"{t:.2f}" for t in top1)} | '
-            f'{sum(top1) / len(top1):.2f} | '
-            f'{" / ".join(f"{min(r["recall"]):.1f}" for r in results)} | '
-            + (' / '.join(f'{c:.3f}' for c in cmin) if cmin[0] is not None else '-') + ' |')
+        cmin_text = ' / '.join(f'{c:.3f}' for c in cmin) if cmin[0] is not None else '-'
+        lines.append(f'| `{head}` | {per_seed} | {sum(top1) / len(top1):.2f} | {lowest} | '
+                     f'{cmin_text} |')
     print('\n'.join(lines))
 
 

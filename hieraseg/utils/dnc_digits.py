@@ -40,9 +40,11 @@ HEADS = {
 }
 
 
-def write_digits(root: str) -> str:
-    """Write ``root/{train,val}/<digit>/<i>.png`` (8x8, grey levels scaled to 0..240);
-    idempotent. Returns ``root``."""
+def write_digits(root: str, size: int = 8) -> str:
+    """Write ``root/{train,val}/<digit>/<i>.png`` (grey levels scaled to 0..240, resized
+    bilinearly from 8x8 to ``size`` x ``size``); idempotent. Returns ``root``."""
+    if not isinstance(size, int) or size < 8:
+        raise ValueError(f'size must be an integer >= 8, got {size!r}')
     from PIL import Image
     from sklearn.datasets import load_digits
     done = osp.join(root, '.done')
@@ -56,7 +58,10 @@ def write_digits(root: str) -> str:
     for i, (image, label) in enumerate(zip(digits.images, digits.target)):
         folder = osp.join(root, 'train' if split[i] else 'val', str(int(label)))
         os.makedirs(folder, exist_ok=True)
-        Image.fromarray((image * 15).astype(np.uint8)).save(osp.join(folder, f'{i:04d}.png'))
+        picture = Image.fromarray((image * 15).astype(np.uint8))
+        if size != 8:
+            picture = picture.resize((size, size), Image.BILINEAR)
+        picture.save(osp.join(folder, f'{i:04d}.png'))
     open(done, 'w').close()
     return root
 
