@@ -112,8 +112,10 @@ def digits_cfg(root: str, work_dir: str, head: str = 'dnc', seed: int = 0,
 def run_digits(root: str, work_dir: str, head: str = 'dnc', seed: int = 0,
                iters: int = 300, log_level: str = 'WARNING') -> Dict[str, object]:
     """Train one model through the Runner; returns ``top1`` (percent), ``recall`` (per
-    class, percent) and ``centroid_min`` (DNC: the smallest sub-centroid component,
-    >= 0 means every sub-centroid sits in the non-negative orthant; None otherwise)."""
+    class, percent), ``centroid_min`` (DNC: the smallest sub-centroid component,
+    >= 0 means every sub-centroid sits in the non-negative orthant; None otherwise) and
+    ``health`` (DNC: the clustering hook's last health scalars and worst-classes line, as
+    the message hub holds them for the logger; empty otherwise)."""
     from mmengine.runner import Runner
     cfg = digits_cfg(root, work_dir, head, seed, iters)
     cfg.log_level = log_level
@@ -131,7 +133,13 @@ def run_digits(root: str, work_dir: str, head: str = 'dnc', seed: int = 0,
                 totals[label] += 1
                 hits[label] += float(int(out.pred_label) == label)
     clf: Optional[torch.nn.Module] = getattr(model.head, 'classifier', None)
+    hub = runner.message_hub
+    health = {key[len('train/'):]: float(hist.current())
+              for key, hist in hub.log_scalars.items() if key.startswith('train/dnc_')}
+    if 'dnc_worst_classes' in hub.runtime_info:
+        health['worst_classes'] = hub.get_info('dnc_worst_classes')
     return dict(
+        health=health,
         top1=float(hits.sum() / totals.sum() * 100),
         recall=(hits / totals * 100).tolist(),
         centroid_min=float(clf.centroids.min()) if clf is not None else None)

@@ -21,8 +21,8 @@ for ``rescue_after`` clustering steps is moved with all its features until it ha
 again; a sub-centroid that no feature moved for ``rescue_after`` steps is re-seeded on its
 class's worst-served feature. Each of these is logged once per class, with its name.
 
-Health, in the training log through the message hub (scalars computed at the iterations the
-LoggerHook logs, or at every clustering step without one): ``dnc_correct_min`` (lowest per-class share of correctly classified memory
+Health, in the training log through the message hub (scalars of every clustering step,
+averaged over its window by the LoggerHook's processor): ``dnc_correct_min`` (lowest per-class share of correctly classified memory
 features), ``dnc_used_centroids`` (sub-centroids of the C x K that a feature moved in this
 step), ``dnc_centroid_cos`` / ``dnc_centroid_cos_max`` (mean pairwise cosine between a
 class's sub-centroids, averaged / worst over classes; collapse shows as values near 1),
@@ -333,8 +333,7 @@ class SinkhornClusteringHook(Hook):
             raise RuntimeError(f'SinkhornClusteringHook: {name}: the clustering step '
                                'produced non-finite centroids; they were not applied')
         clf.centroids.copy_(new_centroids)
-        if runner is not None and (self.log_interval is None or
-                                   self.every_n_train_iters(runner, self.log_interval)):
+        if runner is not None:
             self._log_health(name, clf, runner, result, correct_share, present, rescue)
 
         num_empty = int(result.empty_classes.sum())
@@ -370,7 +369,8 @@ class SinkhornClusteringHook(Hook):
             scalars['dnc_centroid_cos_max'] = float(off.max())
         for key, value in scalars.items():
             hub.update_scalar(f'train/{key}{suffix}', value)
-        if self.log_interval and bool(present.any()):
+        if self.log_interval and bool(present.any()) and \
+                self.every_n_train_iters(runner, self.log_interval):
             share = correct_share.masked_fill(~present, float('inf'))
             worst = share.argsort()[:min(3, int(present.sum()))].tolist()
             text = ', '.join(f'{self._class_name(c, clf.num_classes)} '

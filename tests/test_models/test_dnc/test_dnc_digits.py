@@ -39,5 +39,13 @@ def test_dnc_loses_no_class_and_matches_the_linear_head(digits_root, tmp_path):
                for head in ('linear', 'dnc')}
     for res in results['dnc']:
         assert min(res['recall']) > 0, res['recall']
+        # the hook's health reached the message hub (what the LoggerHook prints)
+        health = res['health']
+        assert {'dnc_correct_min', 'dnc_used_centroids', 'dnc_centroid_cos',
+                'dnc_centroid_cos_max', 'dnc_dead_classes'} <= set(health), health
+        assert 0 <= health['dnc_correct_min'] <= 1
+        assert -1 <= health['dnc_centroid_cos'] <= health['dnc_centroid_cos_max'] < 1
+        assert len(health['worst_classes'].split(', ')) == 3
+    assert results['linear'][0]['health'] == {}
     mean = {head: sum(r['top1'] for r in rs) / len(rs) for head, rs in results.items()}
     assert mean['dnc'] >= mean['linear'] - 1.0, mean
