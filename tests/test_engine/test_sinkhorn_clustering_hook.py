@@ -328,3 +328,11 @@ def test_health_scalars_and_worst_classes_line(logged):
     worst = share.argsort()[:3].tolist()
     lines = [m for _, m in logged if 'lowest share' in m]
     assert len(lines) == 2 and lines[-1].split(': ')[-1].startswith(f'{worst[0]} (')
+
+
+def test_bad_rescue_after_is_an_error_when_the_registry_builds_the_hook():
+    from mmengine.registry import HOOKS
+    with pytest.raises(ValueError, match='rescue_after must be an integer >= 1.*0'):
+        HOOKS.build(dict(type='SinkhornClusteringHook', rescue_after=0))
+    assert HOOKS.build(dict(type='SinkhornClusteringHook', rescue_after=None)).rescue_after \
+        is None

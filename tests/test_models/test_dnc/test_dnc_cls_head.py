@@ -179,3 +179,15 @@ def test_image_classifier_with_dnc_head_trains(tmp_path):
     assert not torch.allclose(model.head.classifier.centroids, centroids0)
     hook = next(h for h in runner.hooks if isinstance(h, SinkhornClusteringHook))
     assert hook.memories['head.classifier'].count.tolist() == [16, 16, 16]
+
+
+def test_feat_norm_option_and_bad_value_at_build_time():
+    from mmpretrain.registry import MODELS
+    head = MODELS.build(dict(type='DNCClsHead', num_classes=5, in_channels=16))
+    assert isinstance(head.classifier.feat_norm, torch.nn.LayerNorm)
+    head = MODELS.build(dict(type='DNCClsHead', num_classes=5, in_channels=16,
+                             feat_norm=None))
+    assert head.classifier.feat_norm is None
+    with pytest.raises(ValueError, match="feat_norm must be one of .*'batchnorm'"):
+        MODELS.build(dict(type='DNCClsHead', num_classes=5, in_channels=16,
+                          feat_norm='batchnorm'))
