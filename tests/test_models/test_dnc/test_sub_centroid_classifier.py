@@ -128,3 +128,23 @@ def test_checkpoint_from_before_feat_norm_loads_with_feat_norm_none():
     again = SubCentroidClassifier(3, 2, 4)
     again.load_state_dict(new.state_dict())
     assert again.initialized.tolist() == [False, True, False]
+
+
+def test_old_checkpoint_through_mmengine_loader_warns_with_the_fix(monkeypatch):
+    """mmengine's non-strict load (what load_from / --resume use) reports the mismatch
+    as a warning that names feat_norm=None; strict loading raises it."""
+    import mmengine.runner.checkpoint as ckpt
+    old = SubCentroidClassifier(3, 2, 4, feat_norm=None)
+    state = {k: v for k, v in old.state_dict().items()
+             if k not in ('initialized', 'class_stale', 'centroid_stale')}
+    messages = []
+    monkeypatch.setattr(ckpt, 'print_log',
+                        lambda msg, logger=None, level=None: messages.append(msg))
+    ckpt.load_state_dict(SubCentroidClassifier(3, 2, 4), dict(state), strict=False)
+    assert any('build the DNC head with feat_norm=None' in m for m in messages)
+    with pytest.raises(RuntimeError, match='feat_norm=None'):
+        ckpt.load_state_dict(SubCentroidClassifier(3, 2, 4), dict(state), strict=True)
+    messages.clear()
+    clf = SubCentroidClassifier(3, 2, 4, feat_norm=None)
+    ckpt.load_state_dict(clf, dict(state), strict=True)
+    assert torch.equal(clf.centroids, old.centroids) and not messages
