@@ -7,8 +7,9 @@ iteration's optimizer step, equals the label; the mark stays with the feature), 
 appends them to a per-class :class:`FeatureMemory`. Every ``interval`` iterations it
 clusters the whole memory (batched Sinkhorn with equipartition over all of a class's
 features, hard assignment) and moves each sub-centroid towards the mean of the correctly
-classified features assigned to it (momentum update). Every rank sees the same gathered data and runs the same deterministic step, so
-the centroids stay identical across ranks without being broadcast.
+classified features assigned to it (momentum update). Every rank sees the same gathered
+data and runs the same deterministic step, so the centroids stay identical across ranks
+without being broadcast.
 
 The clustering step is incremental (:func:`cluster_memory`): the memory keeps the sums of
 the assigned features and only the features whose assignment changed are read again.
@@ -22,8 +23,8 @@ again; a sub-centroid that no feature moved for ``rescue_after`` steps is re-see
 class's worst-served feature. Each of these is logged once per class, with its name.
 
 Health, in the training log through the message hub (scalars of every clustering step,
-averaged over its window by the LoggerHook's processor): ``dnc_correct_min`` (lowest per-class share of correctly classified memory
-features), ``dnc_used_centroids`` (sub-centroids of the C x K that a feature moved in this
+averaged over its window by the LoggerHook's processor): ``dnc_correct_min`` (lowest
+per-class share of correctly classified memory features), ``dnc_used_centroids`` (sub-centroids of the C x K that a feature moved in this
 step), ``dnc_centroid_cos`` / ``dnc_centroid_cos_max`` (mean pairwise cosine between a
 class's sub-centroids, averaged / worst over classes; collapse shows as values near 1),
 ``dnc_dead_classes``, ``dnc_empty_classes``, ``dnc_moved_centroids``; at every logger
