@@ -23,9 +23,9 @@ again; a sub-centroid that no feature moved for ``rescue_after`` steps is re-see
 class's worst-served feature. Each of these is logged once per class, with its name.
 
 Health, in the training log through the message hub (scalars of every clustering step,
-averaged over its window by the LoggerHook's processor): ``dnc_correct_min`` (lowest per-
-class share of correctly classified memory features), ``dnc_used_centroids`` (sub-
-centroids of the C x K that a feature moved in this step), ``dnc_centroid_cos`` /
+averaged over its window by the LoggerHook's processor): ``dnc_correct_min`` (lowest
+per-class share of correctly classified memory features), ``dnc_used_centroids``
+(sub-centroids of the C x K that a feature moved in this step), ``dnc_centroid_cos`` /
 ``dnc_centroid_cos_max`` (mean pairwise cosine between a class's sub-centroids, averaged /
 worst over classes; collapse shows as values near 1), ``dnc_dead_classes``,
 ``dnc_empty_classes``, ``dnc_moved_centroids``; at every logger interval one line names
