@@ -16,7 +16,6 @@ from typing import Callable, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.model import revert_sync_batchnorm
@@ -266,11 +265,11 @@ class DNCModel:
         feats = self.model.extract_feat(inputs)
         if self.task == CLASSIFICATION:
             logits, x = self._capture(lambda: self.model.head(feats))
-            features = F.normalize(x.float(), dim=1)
+            features = self.classifier.embed(x.float())
         else:
             logits, flat = self._capture(lambda: self.model.decode_head(feats))
             batch, _, height, width = logits.shape
-            features = F.normalize(flat.float(), dim=1).view(batch, height, width, -1)
+            features = self.classifier.embed(flat.float()).view(batch, height, width, -1)
         return Embedding(features, logits, tuple(inputs.shape[-2:]), data_samples)
 
     @torch.no_grad()

@@ -109,7 +109,7 @@ def explain_classification(dnc: DNCModel, image_path: str, exemplars: dict,
     sample, image = dnc.prepare_image(image_path, pipeline)
     emb = dnc.embed([sample])
     x = emb.features  # [1, D]
-    sims = dnc.classifier.similarities(x)[0]  # [C, K]
+    sims = dnc.classifier.similarities_embedded(x)[0]  # [C, K]
     logits = emb.logits[0].float()
     ranked = logits.argsort(descending=True)[:1 + max(0, num_runner_ups)].tolist()
     lookup = exemplar_lookup(exemplars)
@@ -199,7 +199,7 @@ def explain_segmentation(dnc: DNCModel, image_path: str,
     prediction = dnc.predict_segmentation(sample).long().cpu()  # [H, W]
     emb = dnc.embed([sample])
     _, height, width, dim = emb.features.shape
-    sims = dnc.classifier.similarities(emb.features.reshape(-1, dim))  # [h*w, C, K]
+    sims = dnc.classifier.similarities_embedded(emb.features.reshape(-1, dim))  # [h*w, C, K]
     best_sim, best_k = sims.max(dim=2)  # [h*w, C]
     best_sim = best_sim.view(height, width, -1).cpu()
     best_k = best_k.view(height, width, -1).cpu()

@@ -11,7 +11,7 @@ from mmengine.logging import MessageHub
 import hieraseg.engine.hooks.sinkhorn_clustering_hook as hook_module
 from hieraseg.engine.hooks import SinkhornClusteringHook
 from hieraseg.engine.hooks.sinkhorn_clustering_hook import CHECKPOINT_KEY
-from hieraseg.models.utils import SubCentroidClassifier
+from hieraseg.models.utils import SubCentroidClassifier, init_sub_centroids
 
 
 class TinyDNC(nn.Module):
@@ -200,3 +200,139 @@ def test_mismatched_saved_memory_is_skipped_with_a_warning(logged):
     hook.after_load_checkpoint(fake_runner(model), {CHECKPOINT_KEY: state})
     assert any(level == logging.WARNING and 'it starts empty' in msg for level, msg in logged)
     assert int(hook.memories['classifier'].count.sum()) == 0
+
+
+# --- issue 10: data-driven initialisation, rescues, health --------------------------------
+@pytest.mark.parametrize('value', [0, -3, 2.5, True])
+def test_bad_rescue_after_raises(value):
+    with pytest.raises(ValueError, match=f'rescue_after must be an integer >= 1.*{value!r}'):
+        SinkhornClusteringHook(rescue_after=value)
+
+
+def feed(hook, model, feats, labels, it, runner=None):
+    model.classifier.keep_for_clustering(feats, labels)
+    hook.after_train_iter(runner or fake_runner(model, it), it)
+
+
+def test_first_step_places_sub_centroids_from_the_class_features(logged):
+    model = TinyDNC(num_classes=3, k=2, dim=8)
+    hook = SinkhornClusteringHook(memory_size=16, momentum=1.0)  # momentum 1: init only
+    hook.before_train(fake_runner(model))
+    hook.class_names = ['cat', 'dog', 'eel']
+    feats = torch.randn(12, 8)
+    labels = torch.tensor([0] * 6 + [1] * 5 + [2])  # class 2: fewer than K features
+    before = model.classifier.centroids.clone()
+    feed(hook, model, feats, labels, 0)
+    clf = model.classifier
+    assert clf.initialized.tolist() == [True, True, False]
+    assert torch.equal(clf.centroids[2], before[2])
+    kept = clf.embed(feats)
+    mem = hook.memories['classifier']
+    for c in (0, 1):
+        expected = init_sub_centroids(mem.features[c:c + 1], mem.valid[c:c + 1], 2)[0]
+        assert torch.allclose(clf.centroids[c], expected, atol=1e-6)
+        # each sub-centroid is the normalised mean of some of the class's features
+        sims = clf.centroids[c] @ kept[labels == c].t()
+        assert (sims.amax(1) > 0.5).all()
+    assert any('placed from the features' in m and 'cat, dog' in m for _, m in logged)
+    # the second step initialises class 2 (now K features), and only class 2
+    n_logs = len(logged)
+    feed(hook, model, feats, labels, 1)
+    assert [m.split(': ')[-1] for _, m in logged[n_logs:] if 'placed from' in m] == ['eel']
+    assert clf.initialized.all()
+
+
+def test_dead_class_is_rescued_and_logged_once(logged):
+    model = TinyDNC(num_classes=3, k=2, dim=8)
+    hook = SinkhornClusteringHook(memory_size=16, momentum=0.5, rescue_after=3,
+                                  data_init=False)
+    hook.before_train(fake_runner(model))
+    hook.class_names = ['cat', 'dog', 'eel']
+    clf = model.classifier
+    g = torch.Generator().manual_seed(0)
+    # Make class 2 unreachable: its sub-centroids point away from every feature.
+    feats = F.normalize(torch.rand(30, 8, generator=g), dim=1)  # non-negative orthant
+    with torch.no_grad():
+        clf.feat_norm = None
+        clf.centroids[2] = -F.normalize(torch.ones(2, 8), dim=-1)
+    labels = torch.arange(30) % 3
+    moved_at = []
+    for it in range(6):
+        before = clf.centroids[2].clone()
+        feed(hook, model, feats, labels, it)
+        moved_at.append(not torch.equal(clf.centroids[2], before))
+    # no correct feature of class 2: stale 1, 2, 3 -> rescued from the 4th step on
+    assert moved_at == [False, False, False, True, True, True]
+    dead = [m for _, m in logged if 'no correctly classified feature' in m]
+    assert len(dead) == 1 and dead[0].endswith(': eel')
+
+
+def test_starved_sub_centroid_is_reseeded_on_the_worst_served_feature(logged):
+    model = TinyDNC(num_classes=2, k=2, dim=8)
+    # momentum 1: only the re-seeding moves a sub-centroid
+    hook = SinkhornClusteringHook(memory_size=16, momentum=1.0, rescue_after=2,
+                                  data_init=False)
+    runner = fake_runner(model)
+    hook.before_train(runner)
+    clf = model.classifier
+    clf.feat_norm = None
+    # Class 1 has two clusters: near e1 (classified correctly) and near e3, where class
+    # 0's sub-centroid 1 sits exactly, so those are classified as class 0. Class 1's
+    # sub-centroid 1 takes the e3 cluster and never a correct feature: starved.
+    e = torch.eye(8)
+    g = torch.Generator().manual_seed(1)
+    f0 = F.normalize(e[0] + 0.05 * torch.randn(10, 8, generator=g), dim=1)
+    f1 = F.normalize(e[1] + 0.05 * torch.randn(5, 8, generator=g), dim=1)
+    f3 = F.normalize(e[3] + 0.02 * torch.randn(5, 8, generator=g), dim=1)
+    with torch.no_grad():
+        clf.centroids.copy_(torch.stack([
+            torch.stack([e[0], e[3]]),
+            torch.stack([e[1], F.normalize(e[3] + 0.5 * e[4], dim=0)])]))
+    feats, labels = torch.cat([f0, f1, f3]), torch.tensor([0] * 10 + [1] * 10)
+    feed(hook, model, feats, labels, 0, runner)
+    assert clf.centroid_stale[1].tolist() == [0, 1] and clf.class_stale.tolist() == [0, 0]
+    assert not any('re-seeded' in m for _, m in logged)
+    before = clf.centroids[1, 1].clone()
+    feed(hook, model, feats, labels, 1, runner)
+    mem = hook.memories['classifier']
+    x = mem.features[1][mem.valid[1]]
+    # the worst-served feature of class 1 (lowest best cosine to its sub-centroids)
+    service = (x @ before.unsqueeze(1)).squeeze(1)
+    service = torch.maximum(service, x @ clf.centroids[1, 0])
+    assert torch.allclose(clf.centroids[1, 1], x[service.argmin()], atol=1e-5)
+    assert clf.centroid_stale[1, 1] == 0
+    assert sum('re-seeded' in m and m.endswith(': 1') for _, m in logged) == 1
+
+
+def test_health_scalars_and_worst_classes_line(logged):
+    model = TinyDNC(num_classes=4, k=2, dim=8)
+    hook = SinkhornClusteringHook(memory_size=16)
+    runner = fake_runner(model)
+    hook.before_train(runner)
+    hook.log_interval = 1
+    run_iters(hook, model, 2)
+    hub = runner.message_hub
+    clf = model.classifier
+    mem = hook.memories['classifier']
+    share = (mem.valid & mem.correct).sum(1).float() / mem.valid.sum(1).float()
+    assert hub.get_scalar('train/dnc_correct_min').current() == pytest.approx(
+        float(share.min()))
+    cos = torch.einsum('ckd,cjd->ckj', clf.centroids, clf.centroids)
+    pair = cos[:, 0, 1]  # K = 2: the one pair
+    assert hub.get_scalar('train/dnc_centroid_cos').current() == pytest.approx(
+        float(pair.mean()), abs=1e-6)
+    assert hub.get_scalar('train/dnc_centroid_cos_max').current() == pytest.approx(
+        float(pair.max()), abs=1e-6)
+    assert hub.get_scalar('train/dnc_used_centroids').current() == int(
+        (clf.centroid_stale == 0).sum())
+    worst = share.argsort()[:3].tolist()
+    lines = [m for _, m in logged if 'lowest share' in m]
+    assert len(lines) == 2 and lines[-1].split(': ')[-1].startswith(f'{worst[0]} (')
+
+
+def test_bad_rescue_after_is_an_error_when_the_registry_builds_the_hook():
+    from mmengine.registry import HOOKS
+    with pytest.raises(ValueError, match='rescue_after must be an integer >= 1.*0'):
+        HOOKS.build(dict(type='SinkhornClusteringHook', rescue_after=0))
+    assert HOOKS.build(dict(type='SinkhornClusteringHook', rescue_after=None)).rescue_after \
+        is None

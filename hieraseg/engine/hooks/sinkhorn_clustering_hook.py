@@ -7,11 +7,29 @@ iteration's optimizer step, equals the label; the mark stays with the feature), 
 appends them to a per-class :class:`FeatureMemory`. Every ``interval`` iterations it
 clusters the whole memory (batched Sinkhorn with equipartition over all of a class's
 features, hard assignment) and moves each sub-centroid towards the mean of the correctly
-classified features assigned to it (momentum update). Every rank sees the same gathered data and runs the same deterministic step, so
-the centroids stay identical across ranks without being broadcast.
+classified features assigned to it (momentum update). Every rank sees the same gathered
+data and runs the same deterministic step, so the centroids stay identical across ranks
+without being broadcast.
 
 The clustering step is incremental (:func:`cluster_memory`): the memory keeps the sums of
 the assigned features and only the features whose assignment changed are read again.
+
+No class is lost (issue 10): the first clustering step that finds at least K features of
+a class whose sub-centroids were never initialised (a new model, or a checkpoint written
+before the ``initialized`` flags existed) places them from those features
+(:func:`init_sub_centroids`); a class with no correctly classified feature in the memory
+for ``rescue_after`` clustering steps is moved with all its features until it has one
+again; a sub-centroid that no feature moved for ``rescue_after`` steps is re-seeded on its
+class's worst-served feature. Each of these is logged once per class, with its name.
+
+Health, in the training log through the message hub (scalars of every clustering step,
+averaged over its window by the LoggerHook's processor): ``dnc_correct_min`` (lowest
+per-class share of correctly classified memory features), ``dnc_used_centroids``
+(sub-centroids of the C x K that a feature moved in this step), ``dnc_centroid_cos`` /
+``dnc_centroid_cos_max`` (mean pairwise cosine between a class's sub-centroids, averaged /
+worst over classes; collapse shows as values near 1), ``dnc_dead_classes``,
+``dnc_empty_classes``, ``dnc_moved_centroids``; at every logger interval one line names
+the three classes with the lowest correct share.
 
 The memories (with that clustering state) are saved in checkpoints under
 ``checkpoint['dnc_memory']`` and restored on resume (``after_load_checkpoint``); the
@@ -30,6 +48,7 @@ from mmengine.registry import HOOKS
 from torch import Tensor
 
 from hieraseg.models.utils import (FeatureMemory, SubCentroidClassifier, cluster_memory,
+                                   init_sub_centroids, reseed_sub_centroids,
                                    subsample_per_class)
 
 __all__ = ['SinkhornClusteringHook']
@@ -66,6 +85,12 @@ class SinkhornClusteringHook(Hook):
         memory_dtype (str): ``'float32'`` or ``'float16'`` storage. Defaults to float32.
         begin (int): first iteration (0-based) that may cluster. Defaults to 0.
         seed (int): seed of the per-iteration feature subsampling. Defaults to 0.
+        data_init (bool): place never-initialised sub-centroids from their class's
+            features at the first clustering step that has K of them. Defaults to True.
+        rescue_after (int | None): clustering steps without a correctly classified
+            feature after which a class moves with all its features, and without any
+            feature after which a sub-centroid is re-seeded; >= 1, None turns both off.
+            Defaults to 200.
     """
 
     priority = 'NORMAL'  # before CheckpointHook (VERY_LOW): checkpoints see the update
@@ -78,12 +103,18 @@ class SinkhornClusteringHook(Hook):
                  memory_size: int = 256,
                  memory_dtype: str = 'float32',
                  begin: int = 0,
-                 seed: int = 0):
+                 seed: int = 0,
+                 data_init: bool = True,
+                 rescue_after: Optional[int] = 200):
         for name, value, low in (('interval', interval, 1), ('iterations', iterations, 1),
                                  ('memory_size', memory_size, 1), ('begin', begin, 0)):
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise ValueError(f'SinkhornClusteringHook: {name} must be an integer '
                                  f'>= {low}, got {value!r}')
+        if rescue_after is not None and (not isinstance(rescue_after, int) or
+                                         isinstance(rescue_after, bool) or rescue_after < 1):
+            raise ValueError('SinkhornClusteringHook: rescue_after must be an integer >= 1 '
+                             f'(clustering steps) or None, got {rescue_after!r}')
         if not 0.0 <= momentum <= 1.0:
             raise ValueError(f'SinkhornClusteringHook: momentum must lie in [0, 1], '
                              f'got {momentum}')
@@ -103,7 +134,12 @@ class SinkhornClusteringHook(Hook):
         self.classifiers: Optional[List[Tuple[str, SubCentroidClassifier]]] = None
         self.memories: Dict[str, FeatureMemory] = {}
         self._pending_state: Optional[dict] = None
+        self.data_init = bool(data_init)
+        self.rescue_after = rescue_after
         self._warned_empty = False
+        self._logged: Dict[str, set] = {}  # (event, class) pairs already logged per head
+        self.class_names: Optional[List[str]] = None
+        self.log_interval: Optional[int] = None
 
     # --- set-up -------------------------------------------------------------------------
     @staticmethod
@@ -139,6 +175,12 @@ class SinkhornClusteringHook(Hook):
 
     def before_train(self, runner) -> None:
         self.setup(runner.model)
+        try:
+            self.class_names = list(runner.train_dataloader.dataset.metainfo['classes'])
+        except (AttributeError, KeyError, TypeError):
+            self.class_names = None
+        self.log_interval = next((h.interval for h in getattr(runner, 'hooks', [])
+                                  if type(h).__name__ == 'LoggerHook'), None)
         # Start every rank from rank 0's centroids (DDP also does this when it wraps the
         # model, but not for buffers it was told to ignore, nor after a custom init).
         for _, clf in self.classifiers:
@@ -214,23 +256,87 @@ class SinkhornClusteringHook(Hook):
         per_rank = math.ceil(self.memory_size / get_world_size())
         idx = subsample_per_class(labels, per_rank, clf.num_classes, generator)
         feats, labels = feats[idx], labels[idx]
-        correct = clf.predict(feats) == labels if feats.shape[0] else \
+        correct = clf.predict_embedded(feats) == labels if feats.shape[0] else \
             torch.zeros(0, dtype=torch.bool, device=device)
 
         feats = _all_gather_rows(feats)
         meta = _all_gather_rows(torch.stack([labels, correct.long()], dim=1))
         memory.enqueue(feats, meta[:, 0], meta[:, 1].bool())
 
+    def _class_name(self, c: int, num_classes: int) -> str:
+        names = self.class_names
+        return str(names[c]) if names is not None and len(names) == num_classes else str(c)
+
+    def _log_once(self, name: str, event: str, classes: Tensor, num_classes: int,
+                  message: str) -> None:
+        """Log ``message`` with the names of ``classes`` ([C] bool) not yet logged for
+        ``event``."""
+        seen = self._logged.setdefault(name, set())
+        new = [c for c in classes.nonzero(as_tuple=True)[0].tolist()
+               if (event, c) not in seen]
+        if not new:
+            return
+        seen.update((event, c) for c in new)
+        names = ', '.join(self._class_name(c, num_classes) for c in new[:20])
+        if len(new) > 20:
+            names += f' and {len(new) - 20} more'
+        print_log(f'SinkhornClusteringHook: {name}: {message}: {names}', logger='current',
+                  level=logging.WARNING if event != 'init' else logging.INFO)
+
     @torch.no_grad()
     def cluster(self, name: str, clf: SubCentroidClassifier, runner=None):
-        """One clustering step on the memory of ``name``; updates ``clf.centroids``."""
+        """One clustering step on the memory of ``name``; updates ``clf.centroids``
+        (after the data-driven initialisation and the rescues, see the module docstring)."""
         memory = self.memories[name]
-        result = cluster_memory(clf.centroids, memory, momentum=self.momentum,
-                                epsilon=self.epsilon, iters=self.iterations)
-        if not bool(torch.isfinite(result.centroids).all()):
+        num_classes, num_k = clf.num_classes, clf.num_sub_centroids
+        valid = memory.valid
+        present = valid.any(dim=1)
+        centroids = clf.centroids.float()
+        if self.data_init:
+            todo = ~clf.initialized & (memory.count >= num_k)
+            if bool(todo.any()):
+                idx = todo.nonzero(as_tuple=True)[0]
+                centroids = centroids.clone()
+                centroids[idx] = init_sub_centroids(memory.features[idx], valid[idx], num_k,
+                                                    self.epsilon, self.iterations)
+                clf.initialized[idx] = True
+                self._log_once(name, 'init', todo, num_classes,
+                               'sub-centroids placed from the features in the memory for')
+        rescue = None
+        if self.rescue_after is not None:
+            rescue = clf.class_stale >= self.rescue_after
+            self._log_once(name, 'dead', rescue, num_classes,
+                           f'no correctly classified feature for {self.rescue_after} '
+                           'clustering steps; moving its sub-centroids with all its '
+                           'features from now on, for')
+        result = cluster_memory(centroids, memory, momentum=self.momentum,
+                                epsilon=self.epsilon, iters=self.iterations, rescue=rescue)
+        new_centroids = result.centroids
+        correct_share = (valid & memory.correct).sum(dim=1).float() / \
+            valid.sum(dim=1).clamp(min=1).float()  # [C]
+        # Staleness: classes (sub-centroids) with features but none correct (none moving it).
+        clf.class_stale.copy_(torch.where(present & (correct_share == 0),
+                                          clf.class_stale + 1, 0))
+        clf.centroid_stale.copy_(torch.where(present.unsqueeze(1) & (result.counts == 0),
+                                             clf.centroid_stale + 1, 0))
+        if self.rescue_after is not None:
+            # Sub-centroids of live classes only (a dead class is the class rescue's).
+            starved = (clf.centroid_stale >= self.rescue_after) & \
+                ((memory.count >= num_k) & (clf.class_stale == 0)).unsqueeze(1)
+            if bool(starved.any()):
+                new_centroids = reseed_sub_centroids(new_centroids, memory.features, valid,
+                                                     starved)
+                clf.centroid_stale.masked_fill_(starved, 0)
+                self._log_once(name, 'reseed', starved.any(dim=1), num_classes,
+                               f'a sub-centroid no feature moved for {self.rescue_after} '
+                               "clustering steps was re-seeded on its class's "
+                               'worst-served feature, for')
+        if not bool(torch.isfinite(new_centroids).all()):
             raise RuntimeError(f'SinkhornClusteringHook: {name}: the clustering step '
                                'produced non-finite centroids; they were not applied')
-        clf.centroids.copy_(result.centroids)
+        clf.centroids.copy_(new_centroids)
+        if runner is not None:
+            self._log_health(name, clf, runner, result, correct_share, present, rescue)
 
         num_empty = int(result.empty_classes.sum())
         if num_empty and not self._warned_empty:
@@ -240,10 +346,38 @@ class SinkhornClusteringHook(Hook):
                       '"dnc_empty_classes" in the training log)',
                       logger='current', level=logging.INFO)
             self._warned_empty = True
-        if runner is not None:
-            suffix = '' if len(self.classifiers) == 1 else f'/{name}'
-            runner.message_hub.update_scalar(f'train/dnc_empty_classes{suffix}',
-                                             num_empty)
-            runner.message_hub.update_scalar(f'train/dnc_moved_centroids{suffix}',
-                                             float(result.updated.float().mean()))
         return result
+
+    def _log_health(self, name, clf, runner, result, correct_share, present,
+                    rescue) -> None:
+        """The health scalars of the module docstring, and the worst-classes line."""
+        suffix = '' if len(self.classifiers) == 1 else f'/{name}'
+        hub = runner.message_hub
+        cents = clf.centroids.float()
+        num_k = clf.num_sub_centroids
+        scalars = {
+            'dnc_empty_classes': int(result.empty_classes.sum()),
+            'dnc_moved_centroids': float(result.updated.float().mean()),
+            'dnc_used_centroids': int((clf.centroid_stale == 0).sum()),
+            'dnc_dead_classes': int(rescue.sum()) if rescue is not None else 0,
+        }
+        if bool(present.any()):
+            scalars['dnc_correct_min'] = float(correct_share[present].min())
+        if num_k > 1:
+            gram = torch.bmm(cents, cents.transpose(1, 2))  # [C, K, K]
+            off = (gram.sum(dim=(1, 2)) - gram.diagonal(dim1=1, dim2=2).sum(dim=1)) / \
+                (num_k * (num_k - 1))
+            scalars['dnc_centroid_cos'] = float(off.mean())
+            scalars['dnc_centroid_cos_max'] = float(off.max())
+        for key, value in scalars.items():
+            hub.update_scalar(f'train/{key}{suffix}', value)
+        if self.log_interval and bool(present.any()) and \
+                self.every_n_train_iters(runner, self.log_interval):
+            share = correct_share.masked_fill(~present, float('inf'))
+            worst = share.argsort()[:min(3, int(present.sum()))].tolist()
+            text = ', '.join(f'{self._class_name(c, clf.num_classes)} '
+                             f'({float(correct_share[c]):.2f})' for c in worst)
+            hub.update_info(f'dnc_worst_classes{suffix}', text)
+            print_log(f'SinkhornClusteringHook: {name}: lowest share of correctly '
+                      f'classified memory features: {text}', logger='current',
+                      level=logging.INFO)

@@ -1,5 +1,5 @@
 """DNC classification head for mmpretrain: nearest sub-centroids on the pooled feature."""
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from mmpretrain.models.heads import ClsHead
@@ -28,6 +28,9 @@ class DNCClsHead(ClsHead):
         num_sub_centroids (int): K >= 1. Defaults to 4 (the paper's setting).
         logit_norm (str): ``'layernorm'`` or ``'temperature'``.
         temperature (float): for ``logit_norm='temperature'``.
+        feat_norm (str | None): ``'layernorm'`` (a learnable LayerNorm on the feature
+            before the L2 normalisation, the default) or None (checkpoints written
+            before this option existed need None).
         loss_contrast_weight (float): optional sub-centroid contrast CE weight (0 = off).
         loss_compact_weight (float): optional compactness term weight (0 = off).
         contrast_temperature (float): divides similarities in the contrast CE.
@@ -41,6 +44,7 @@ class DNCClsHead(ClsHead):
                  num_sub_centroids: int = 4,
                  logit_norm: str = 'layernorm',
                  temperature: float = 0.1,
+                 feat_norm: Optional[str] = 'layernorm',
                  loss_contrast_weight: float = 0.0,
                  loss_compact_weight: float = 0.0,
                  contrast_temperature: float = 1.0,
@@ -54,7 +58,8 @@ class DNCClsHead(ClsHead):
         self.in_channels = in_channels
         self.classifier = SubCentroidClassifier(
             num_classes, num_sub_centroids, in_channels,
-            logit_norm=logit_norm, temperature=temperature)
+            logit_norm=logit_norm, temperature=temperature,
+            feat_norm=feat_norm)
         self.loss_contrast_weight = float(loss_contrast_weight)
         self.loss_compact_weight = float(loss_compact_weight)
         self.contrast_temperature = float(contrast_temperature)

@@ -34,6 +34,9 @@ class DNCDecodeHeadMixin:
         embed_channels (int, optional): embedding width D; defaults to ``channels``.
         logit_norm (str): ``'layernorm'`` or ``'temperature'``.
         temperature (float): for ``logit_norm='temperature'``.
+        feat_norm (str | None): ``'layernorm'`` (a learnable LayerNorm on the feature
+            before the L2 normalisation, the default) or None (checkpoints written
+            before this option existed need None).
         loss_contrast_weight (float): weight of the sub-centroid contrast CE (0 = off;
             ProtoSeg uses 0.01).
         loss_compact_weight (float): weight of the compactness term (0 = off; ProtoSeg
@@ -49,6 +52,7 @@ class DNCDecodeHeadMixin:
                  embed_channels: Optional[int] = None,
                  logit_norm: str = 'layernorm',
                  temperature: float = 0.1,
+                 feat_norm: Optional[str] = 'layernorm',
                  loss_contrast_weight: float = 0.0,
                  loss_compact_weight: float = 0.0,
                  contrast_temperature: float = 1.0,
@@ -71,7 +75,8 @@ class DNCDecodeHeadMixin:
             nn.Conv2d(self.channels, embed_channels, kernel_size=1))
         self.classifier = SubCentroidClassifier(
             self.num_classes, num_sub_centroids, embed_channels,
-            logit_norm=logit_norm, temperature=temperature)
+            logit_norm=logit_norm, temperature=temperature,
+            feat_norm=feat_norm)
         self.loss_contrast_weight = float(loss_contrast_weight)
         self.loss_compact_weight = float(loss_compact_weight)
         self.contrast_temperature = float(contrast_temperature)

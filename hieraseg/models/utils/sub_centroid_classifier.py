@@ -1,9 +1,22 @@
 """Nearest-sub-centroid classifier shared by every DNC head (classification and segmentation).
 
 Each class c owns K unit-norm sub-centroids ``p_{c,k}`` (a buffer, never touched by SGD;
-the :class:`~hieraseg.engine.hooks.SinkhornClusteringHook` moves them). A feature's class
-score is ``max_k cos(x, p_{c,k})``; logits are the scores passed through a learnable
-LayerNorm over the classes (as the public DNC / ProtoSeg code) or divided by a temperature.
+the :class:`~hieraseg.engine.hooks.SinkhornClusteringHook` moves them). A feature is first
+embedded: a learnable LayerNorm over its D channels (``feat_norm='layernorm'``, as the
+public DNC and ProtoSeg code; ``None`` skips it), then L2 normalisation. Its class score is
+``max_k cos(x, p_{c,k})``; logits are the scores passed through a learnable LayerNorm over
+the classes or divided by a temperature.
+
+Why the feature LayerNorm: pooled ReLU features all lie in the non-negative orthant, so
+without it every cosine lives in a narrow positive band and a class whose sub-centroids
+start (or drift) out of reach is never predicted again (issue 10).
+
+Checkpoints written before ``feat_norm`` existed have no ``feat_norm.*`` entries and
+centroids fitted to un-normalised features: load them into a classifier built with
+``feat_norm=None`` (exactly the old model). Loading one into ``feat_norm='layernorm'`` is
+reported as a load error naming the fix (an error under ``strict=True``, mmengine's
+warning under ``strict=False``). Their missing ``initialized`` flags read as "not yet
+initialised", so resuming training from one re-seeds the centroids from the memory once.
 
 The classifier also holds the detached features and labels of the last training forward
 (``keep_for_clustering`` / ``pop_kept``): the hook reads them after the optimizer step.
@@ -18,6 +31,7 @@ from torch import Tensor
 __all__ = ['SubCentroidClassifier']
 
 _LOGIT_NORMS = ('layernorm', 'temperature')
+_FEAT_NORMS = ('layernorm', None)
 
 
 class SubCentroidClassifier(nn.Module):
@@ -30,9 +44,17 @@ class SubCentroidClassifier(nn.Module):
         logit_norm (str): ``'layernorm'`` (learnable LayerNorm over the C scores) or
             ``'temperature'`` (scores / ``temperature``).
         temperature (float): used when ``logit_norm='temperature'``; > 0.
+        feat_norm (str | None): ``'layernorm'`` (learnable LayerNorm over the D feature
+            channels before the L2 normalisation) or None. Defaults to ``'layernorm'``.
 
-    Buffers:
-        centroids: ``[C, K, D]`` float32 unit vectors (saved in checkpoints).
+    Buffers (saved in checkpoints):
+        centroids: ``[C, K, D]`` float32 unit vectors.
+        initialized: ``[C]`` bool, the class's sub-centroids were placed from its own
+            features (the hook's data-driven initialisation); False at construction.
+        class_stale: ``[C]`` long, clustering steps since the class last had a correctly
+            classified feature in the memory (the hook's dead-class rescue).
+        centroid_stale: ``[C, K]`` long, clustering steps since each sub-centroid last
+            received a feature (the hook's dead-sub-centroid re-seeding).
     """
 
     def __init__(self,
@@ -40,7 +62,8 @@ class SubCentroidClassifier(nn.Module):
                  num_sub_centroids: int,
                  feat_dim: int,
                  logit_norm: str = 'layernorm',
-                 temperature: float = 0.1):
+                 temperature: float = 0.1,
+                 feat_norm: Optional[str] = 'layernorm'):
         super().__init__()
         for name, value in (('num_classes', num_classes),
                             ('num_sub_centroids', num_sub_centroids),
@@ -49,6 +72,8 @@ class SubCentroidClassifier(nn.Module):
                 raise ValueError(f'{name} must be an integer >= 1, got {value!r}')
         if logit_norm not in _LOGIT_NORMS:
             raise ValueError(f'logit_norm must be one of {_LOGIT_NORMS}, got {logit_norm!r}')
+        if feat_norm not in _FEAT_NORMS:
+            raise ValueError(f'feat_norm must be one of {_FEAT_NORMS}, got {feat_norm!r}')
         if logit_norm == 'layernorm' and num_classes < 2:
             raise ValueError("logit_norm='layernorm' needs num_classes >= 2 (it normalises "
                              "over classes); use 'temperature'")
@@ -62,22 +87,58 @@ class SubCentroidClassifier(nn.Module):
         self.register_buffer(
             'centroids',
             F.normalize(torch.randn(num_classes, num_sub_centroids, feat_dim), dim=-1))
+        self.register_buffer('initialized', torch.zeros(num_classes, dtype=torch.bool))
+        self.register_buffer('class_stale', torch.zeros(num_classes, dtype=torch.long))
+        self.register_buffer('centroid_stale',
+                             torch.zeros(num_classes, num_sub_centroids, dtype=torch.long))
         self.norm = nn.LayerNorm(num_classes) if logit_norm == 'layernorm' else None
+        self.feat_norm_type = feat_norm
+        self.feat_norm = nn.LayerNorm(feat_dim) if feat_norm == 'layernorm' else None
         self._kept: Optional[Tuple[Tensor, Tensor]] = None
 
     def extra_repr(self) -> str:
         return (f'num_classes={self.num_classes}, num_sub_centroids='
                 f'{self.num_sub_centroids}, feat_dim={self.feat_dim}, '
-                f'logit_norm={self.logit_norm!r}')
+                f'logit_norm={self.logit_norm!r}, feat_norm={self.feat_norm_type!r}')
 
-    def similarities(self, features: Tensor) -> Tensor:
-        """Cosine similarities ``[N, C, K]`` of features ``[N, D]`` to every sub-centroid."""
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
+                              missing_keys, unexpected_keys, error_msgs):
+        """Loads checkpoints written before ``initialized`` / ``*_stale`` / ``feat_norm``
+        existed (see the module docstring)."""
+        if prefix + 'centroids' in state_dict:
+            defaults = {'initialized': torch.zeros_like(self.initialized),
+                        'class_stale': torch.zeros_like(self.class_stale),
+                        'centroid_stale': torch.zeros_like(self.centroid_stale)}
+            for key, value in defaults.items():
+                state_dict.setdefault(prefix + key, value)
+            if self.feat_norm is not None and prefix + 'feat_norm.weight' not in state_dict:
+                error_msgs.append(
+                    f'{prefix}centroids were written without a feature LayerNorm (no '
+                    f"'{prefix}feat_norm.weight'; a checkpoint from before feat_norm "
+                    "existed): build the DNC head with feat_norm=None to use it")
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict,
+                                      missing_keys, unexpected_keys, error_msgs)
+
+    def embed(self, features: Tensor) -> Tensor:
+        """Feature normalisation (if any), then L2 normalisation: ``[N, D]`` -> ``[N, D]``
+        unit vectors, the space the sub-centroids live in."""
         if features.dim() != 2 or features.shape[1] != self.feat_dim:
             raise ValueError(f'features must be [N, {self.feat_dim}], got '
                              f'{tuple(features.shape)}')
-        x = F.normalize(features, dim=1)
+        if self.feat_norm is not None:
+            features = self.feat_norm(features)
+        return F.normalize(features, dim=1)
+
+    def similarities_embedded(self, x: Tensor) -> Tensor:
+        """Cosine similarities ``[N, C, K]`` of embedded (unit) features ``[N, D]``
+        (:meth:`embed`'s output) to every sub-centroid."""
         flat = self.centroids.reshape(-1, self.feat_dim).to(x.dtype)
         return (x @ flat.t()).view(-1, self.num_classes, self.num_sub_centroids)
+
+    def similarities(self, features: Tensor) -> Tensor:
+        """Cosine similarities ``[N, C, K]`` of raw features ``[N, D]`` to every
+        sub-centroid (through :meth:`embed`)."""
+        return self.similarities_embedded(self.embed(features))
 
     def logits_from_similarities(self, sims: Tensor) -> Tensor:
         """Logits ``[N, C]`` from similarities ``[N, C, K]`` (max over K, then normalise)."""
@@ -98,18 +159,25 @@ class SubCentroidClassifier(nn.Module):
 
     @torch.no_grad()
     def predict(self, features: Tensor) -> Tensor:
-        """Predicted class ``[N]`` of features ``[N, D]``."""
+        """Predicted class ``[N]`` of raw features ``[N, D]``."""
         return self(features).argmax(dim=1)
+
+    @torch.no_grad()
+    def predict_embedded(self, x: Tensor) -> Tensor:
+        """Predicted class ``[N]`` of embedded features ``[N, D]`` (as kept for the hook)."""
+        return self.logits_from_similarities(self.similarities_embedded(x)).argmax(dim=1)
 
     # --- what the clustering hook reads -----------------------------------------------
     def keep_for_clustering(self, features: Tensor, labels: Tensor) -> None:
-        """Keep the detached, L2-normalised features ``[N, D]`` (float32) and their labels
-        ``[N]`` of this training forward for the clustering hook (replacing older ones)."""
+        """Keep the detached embedded features ``[N, D]`` (:meth:`embed`, float32) and
+        their labels ``[N]`` of this training forward for the clustering hook (replacing
+        older ones)."""
         if features.shape[0] != labels.shape[0]:
             raise ValueError('features and labels must have the same length, got '
                              f'{features.shape[0]} and {labels.shape[0]}')
-        self._kept = (F.normalize(features.detach().float(), dim=1),
-                      labels.detach().long().reshape(-1))
+        with torch.no_grad():
+            x = self.embed(features.detach().float())
+        self._kept = (x, labels.detach().long().reshape(-1))
 
     def pop_kept(self) -> Optional[Tuple[Tensor, Tensor]]:
         """The kept ``(features [N, D], labels [N])`` and forget them; None if nothing

@@ -59,7 +59,11 @@ def test_loss_keeps_features_and_labels():
     assert x.grad is not None
     feats, kept_labels = head.classifier.pop_kept()
     assert torch.equal(kept_labels, labels)
-    assert torch.allclose(feats, torch.nn.functional.normalize(x.detach(), dim=1))
+    # The kept features are the embedded ones: LayerNorm over channels (identity affine
+    # at init), then L2.
+    y = x.detach() - x.detach().mean(1, keepdim=True)
+    y = y / torch.sqrt(y.pow(2).mean(1, keepdim=True) + 1e-5)
+    assert torch.allclose(feats, torch.nn.functional.normalize(y, dim=1), atol=1e-5)
 
 
 def test_out_of_range_label_names_the_image():
@@ -175,3 +179,15 @@ def test_image_classifier_with_dnc_head_trains(tmp_path):
     assert not torch.allclose(model.head.classifier.centroids, centroids0)
     hook = next(h for h in runner.hooks if isinstance(h, SinkhornClusteringHook))
     assert hook.memories['head.classifier'].count.tolist() == [16, 16, 16]
+
+
+def test_feat_norm_option_and_bad_value_at_build_time():
+    from mmpretrain.registry import MODELS
+    head = MODELS.build(dict(type='DNCClsHead', num_classes=5, in_channels=16))
+    assert isinstance(head.classifier.feat_norm, torch.nn.LayerNorm)
+    head = MODELS.build(dict(type='DNCClsHead', num_classes=5, in_channels=16,
+                             feat_norm=None))
+    assert head.classifier.feat_norm is None
+    with pytest.raises(ValueError, match="feat_norm must be one of .*'batchnorm'"):
+        MODELS.build(dict(type='DNCClsHead', num_classes=5, in_channels=16,
+                          feat_norm='batchnorm'))

@@ -118,3 +118,18 @@ def test_out_of_range_label_names_the_file_and_the_classes():
                        r'/data/b_gtFine_labelTrainIds.png is outside the 6 classes \(0..5\) '
                        r'and is not the ignore index 255'):
         head.loss(fake_inputs(), samples, train_cfg={})
+
+
+@pytest.mark.parametrize('name', list(head_cfgs()))
+def test_every_head_has_the_feature_layernorm_and_can_turn_it_off(name):
+    """One implementation (SubCentroidClassifier) for every head: a LayerNorm over the
+    embedding channels by default, none with feat_norm=None, an error naming a bad one
+    when the registry builds the head."""
+    from mmseg.registry import MODELS
+    cls, cfg = head_cfgs()[name]
+    head = cls(**cfg)
+    assert isinstance(head.classifier.feat_norm, torch.nn.LayerNorm)
+    assert head.classifier.feat_norm.normalized_shape == (12, )
+    assert cls(feat_norm=None, **cfg).classifier.feat_norm is None
+    with pytest.raises(ValueError, match="feat_norm must be one of .*'l2'"):
+        MODELS.build(dict(type=name, feat_norm='l2', **cfg))
