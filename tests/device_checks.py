@@ -9,6 +9,7 @@ that the comparison code itself is exercised on machines without a GPU.
 under ``torch.autocast`` of that dtype (the reference stays float32), with looser
 tolerances.
 """
+import os.path as osp
 from typing import Callable, Dict
 
 import torch
@@ -158,15 +159,22 @@ TOY_CONFIGS = {
 }
 
 
+def toy_cfg(kind: str, repo: str = '.') -> Config:
+    """The toy config of ``kind`` with plain BN (one process, no process group, on any
+    device)."""
+    cfg = Config.fromfile(osp.join(repo, TOY_CONFIGS[kind]))
+    adapt_cfg_to_device(cfg)
+    for part in ('backbone', 'decode_head', 'auxiliary_head'):
+        if cfg.model.get(part) and cfg.model[part].get('norm_cfg'):
+            cfg.model[part].norm_cfg = dict(type='BN', requires_grad=True)
+    return cfg
+
+
 def toy_train_step_on(device: str, precision: str, kind: str = 'hssn', seed: int = 0,
                       repo: str = '.'):
     """One forward + backward of the toy model (``kind``: 'hssn' or 'dnc') on random
     images, under autocast of ``precision``; returns the losses and the head's gradient."""
-    import os.path as osp
-    cfg = Config.fromfile(osp.join(repo, TOY_CONFIGS[kind]))
-    adapt_cfg_to_device(cfg)
-    if torch.device(device).type == 'cpu':
-        cfg.model.backbone.norm_cfg = dict(type='BN', requires_grad=True)
+    cfg = toy_cfg(kind, repo)
     with DefaultScope.overwrite_default_scope('mmseg'):
         torch.manual_seed(seed)
         model = MODELS.build(cfg.model)
@@ -227,3 +235,94 @@ def compare_toy_step(kind: str, device: str, precision: str, repo: str = '.'):
         torch.testing.assert_close(got[key].cpu(), want[key].cpu(), rtol=rtol, atol=1e-3,
                                    msg=lambda m: f'{kind} step {key} ({precision}): {m}')
     return got
+
+
+def sinkhorn_hook_run(device: str, backend=None, steps: int = 4, rendezvous: str = None):
+    """A few steps of a tiny DNC model with the SinkhornClusteringHook on ``device``;
+    with ``backend`` ('nccl' on CUDA, 'gloo' on the CPU) inside a 1-process group and
+    DistributedDataParallel, so that the hook's collectives run. Returns the final
+    centroids and memory."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    import torch.distributed as dist
+    import torch.nn.functional as F
+    from mmengine.logging import MessageHub
+
+    from hieraseg.engine.hooks import SinkhornClusteringHook
+
+    torch.manual_seed(0)
+    embed = torch.nn.Linear(8, 8)
+    classifier = SubCentroidClassifier(4, 2, 8)
+    model = torch.nn.ModuleDict(dict(embed=embed, classifier=classifier)).to(device)
+    if backend is not None:
+        dist.init_process_group(backend, init_method=f'file://{rendezvous}', rank=0,
+                                world_size=1, timeout=timedelta(seconds=60))
+    try:
+        wrapped = model
+        if backend is not None:
+            device_ids = [torch.device(device).index or 0] if backend == 'nccl' else None
+            wrapped = torch.nn.parallel.DistributedDataParallel(
+                model, device_ids=device_ids, broadcast_buffers=False)
+        hook = SinkhornClusteringHook(memory_size=16, momentum=0.8)
+        runner = SimpleNamespace(model=wrapped, iter=0,
+                                 message_hub=MessageHub.get_instance(f'hook_check_{backend}'))
+        hook.before_train(runner)
+        gen = torch.Generator().manual_seed(1)
+        for step in range(steps):
+            x = torch.randn(12, 8, generator=gen).to(device)
+            labels = torch.randint(0, 4, (12, ), generator=gen).to(device)
+            features = model['embed'](x)
+            F.cross_entropy(classifier(features), labels).backward()
+            classifier.keep_for_clustering(features, labels)
+            runner.iter = step
+            hook.after_train_iter(runner, step)
+        memory = hook.memories['classifier']
+        out = dict(centroids=classifier.centroids.detach().clone(),
+                   features=memory.features.float().clone(), count=memory.count.float())
+        del wrapped
+    finally:
+        if backend is not None:
+            dist.destroy_process_group()
+    return out
+
+
+def compare_hook(device: str, backend: str, rendezvous: str):
+    """The hook in a 1-process ``backend`` group against the same run without one."""
+    got = sinkhorn_hook_run(device, backend, rendezvous=rendezvous)
+    want = sinkhorn_hook_run(device, None)
+    for key in want:
+        assert torch.isfinite(got[key]).all(), f'hook {key}: non-finite'
+        assert_close(got[key], want[key], 'fp32', f'hook {key} with {backend} on {device}')
+    return got
+
+
+def toy_train_step_with_wrapper(kind: str, device: str, amp: bool, repo: str = '.',
+                                steps: int = 2):
+    """``steps`` calls of the toy model's ``train_step`` through mmengine's optimizer
+    wrapper (``AmpOptimWrapper`` with ``amp``: the ``--amp`` path, CUDA only), on
+    uint8 images through the data preprocessor. Returns the last log vars."""
+    from mmengine.optim import AmpOptimWrapper, OptimWrapper
+    cfg = toy_cfg(kind, repo)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        torch.manual_seed(0)
+        model = MODELS.build(cfg.model).to(device).train()
+    gen = torch.Generator().manual_seed(0)
+    samples = []
+    for _ in range(2):
+        sample = SegDataSample(gt_sem_seg=PixelData(
+            data=torch.randint(0, 3, (1, 64, 64), generator=gen)))
+        sample.set_metainfo(dict(img_shape=(64, 64), ori_shape=(64, 64)))
+        samples.append(sample)
+    data = dict(inputs=[torch.randint(0, 255, (3, 64, 64), generator=gen, dtype=torch.uint8)
+                        for _ in range(2)], data_samples=samples)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    wrapper = AmpOptimWrapper(optimizer=optimizer) if amp else OptimWrapper(optimizer)
+    before = [p.detach().clone() for p in model.decode_head.parameters()]
+    for _ in range(steps):
+        log_vars = model.train_step(data, wrapper)
+    assert all(torch.isfinite(torch.as_tensor(v)).all() for v in log_vars.values()), log_vars
+    after = list(model.decode_head.parameters())
+    assert any(not torch.equal(b, a.detach()) for b, a in zip(before, after)), \
+        f'{kind}: the optimizer step did not change the head'
+    return log_vars
