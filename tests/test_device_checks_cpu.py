@@ -1,5 +1,5 @@
 """The CUDA comparisons of ``tests/test_cuda`` rehearsed on the CPU: the same code, with the
-CPU standing in for the device (float32, and bf16 autocast where the CPU has it), so that
+CPU standing in for the device (float32, and fp16 / bf16 autocast, which the CPU has), so that
 the checks themselves run on every machine and ``pytest -m cuda`` on a GPU only meets new
 numbers, not new code."""
 import os.path as osp
@@ -12,14 +12,15 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 @pytest.mark.parametrize('check', sorted(CHECKS))
-@pytest.mark.parametrize('precision', ['fp32', 'bf16'])
+@pytest.mark.parametrize('precision', ['fp32', 'fp16', 'bf16'])
 def test_device_check_runs_cpu_against_cpu(check, precision):
     compare(check, 'cpu', precision)
 
 
 @pytest.mark.parametrize('kind', ['hssn', 'dnc'])
-def test_toy_step_check_runs_cpu_against_cpu(kind):
-    compare_toy_step(kind, 'cpu', 'bf16', repo=REPO)
+@pytest.mark.parametrize('precision', ['fp16', 'bf16'])
+def test_toy_step_check_runs_cpu_against_cpu(kind, precision):
+    compare_toy_step(kind, 'cpu', precision, repo=REPO)
 
 
 def test_a_real_difference_fails_the_comparison():
