@@ -92,6 +92,17 @@ def test_tree_triplet_half_embeddings_float32_loss_gradient_in_input_dtype(dtype
     torch.testing.assert_close(half.grad.double(), reference.grad, rtol=1e-2, atol=1e-5)
 
 
+@pytest.mark.parametrize('dtype', HALF)
+def test_tree_triplet_without_triplets_is_a_float32_zero_in_the_graph(dtype):
+    hierarchy = build_hierarchy('cityscapes')
+    half = unit_embeddings().to(dtype).requires_grad_()
+    labels = torch.zeros(2, 6, 7, dtype=torch.long)  # one leaf: no negative
+    loss = TreeTripletLoss(hierarchy, ramp=None)(half, labels)
+    assert loss.dtype == torch.float32 and float(loss) == 0
+    loss.backward()
+    assert half.grad.dtype == dtype and not half.grad.any()
+
+
 def test_tree_triplet_under_bf16_autocast_is_the_float32_loss():
     hierarchy = build_hierarchy('cityscapes')
     _, _, labels = hssn_case()

@@ -68,7 +68,7 @@ class TreeTripletLoss(nn.Module):
       into a new tensor, never modified.
 
     Returns a float32 scalar (float64 for float64 embeddings), computed in float32 under
-    autocast too; without any triplet, ``embeddings.sum() * 0`` so that the
+    autocast too; without any triplet, zero times the embeddings' sum so that the
     embedding branch is still part of the graph (no unused parameters under DDP).
     """
 
@@ -227,7 +227,7 @@ class TreeTripletLoss(nn.Module):
 
         triplets = self.sample_triplets(labels, ignore_index)
         if triplets.anchor.numel() == 0:
-            return embeddings.sum() * 0
+            return features.sum() * 0  # float32 like the loss, and still in the graph
 
         # Float32 whatever autocast would choose (``--amp``, CPU bf16): the distances of
         # near-identical unit vectors cancel in half precision. The gradient reaches the
