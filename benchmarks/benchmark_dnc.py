@@ -15,9 +15,13 @@
 
     python benchmarks/benchmark_dnc.py [--classes 1000] [--k 4] [--dim 2048]
         [--per-class 256] [--features clustered|random] [--repeats 5] [--batch-size 32]
-        [--iters 5] [--threads N] [--skip-train] [--skip-clustering]
+        [--iters 5] [--threads N] [--skip-train] [--skip-clustering] [--skip-footprint]
+        [--device cpu|cuda] [--json PATH]
+
+On CUDA the timings synchronise the device and (a) and (b) report peak GPU memory.
 """
 import argparse
+import json
 import os
 import statistics
 import time
@@ -48,14 +52,42 @@ def synthetic_features(labels, centres, kind, generator):
     return F.normalize(centres[labels, which] + 1.33 * noise, dim=-1)
 
 
+DEVICE = 'cpu'  # set by --device
+
+
+def sync():
+    if torch.device(DEVICE).type == 'cuda':
+        torch.cuda.synchronize(DEVICE)
+
+
+def clock() -> float:
+    """``time.perf_counter()`` after the device's pending work."""
+    sync()
+    return time.perf_counter()
+
+
+def reset_peak():
+    if torch.device(DEVICE).type == 'cuda':
+        sync()
+        torch.cuda.reset_peak_memory_stats(DEVICE)
+
+
+def peak_bytes():
+    """Peak GPU memory since :func:`reset_peak`; None on the CPU."""
+    if torch.device(DEVICE).type != 'cuda':
+        return None
+    sync()
+    return torch.cuda.max_memory_allocated(DEVICE)
+
+
 def timed(fn, repeats):
     """Median wall time of ``fn()`` over ``repeats`` runs (after one warm-up run)."""
     fn()
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return statistics.median(times)
 
 
@@ -97,41 +129,49 @@ def bench_clustering(args):
           f'medians of {args.repeats}')
     g = torch.Generator().manual_seed(0)
     centres = F.normalize(torch.randn(c, k, d, generator=g), dim=-1)
-    memory = FeatureMemory(c, m, d, num_sub_centroids=k)
+    memory = FeatureMemory(c, m, d, num_sub_centroids=k).to(DEVICE)
     labels = torch.arange(c).repeat_interleave(m)
-    memory.enqueue(synthetic_features(labels, centres, args.features, g), labels,
-                   torch.rand(c * m, generator=g) < 0.8)
-    centroids = F.normalize(torch.randn(c, k, d, generator=g), dim=-1)
+    memory.enqueue(synthetic_features(labels, centres, args.features, g).to(DEVICE),
+                   labels.to(DEVICE), (torch.rand(c * m, generator=g) < 0.8).to(DEVICE))
+    centroids = F.normalize(torch.randn(c, k, d, generator=g), dim=-1).to(DEVICE)
 
     # The same product the step computes: [C, K, D] x [C, D, M] -> [C, K, M].
+    reset_peak()
     floor = timed(lambda: torch.bmm(centroids, memory.features.transpose(1, 2)), args.repeats)
+    floor_peak = peak_bytes()
+    reset_peak()
     full = timed(lambda: cluster_sub_centroids(centroids, memory.features, memory.valid,
                                                memory.correct, 0.999, 0.05, 3), args.repeats)
-    cold_start = time.perf_counter()
+    full_peak = peak_bytes()
+    cold_start = clock()
     state = {'centroids': cluster_memory(centroids, memory, 0.999, 0.05, 3).centroids}
-    cold = time.perf_counter() - cold_start
+    cold = clock() - cold_start
 
     batch_labels = torch.randint(0, c, (args.repeats + 2, 256), generator=g)
     batch_feats = torch.stack([synthetic_features(y, centres, args.features, g)
-                               for y in batch_labels])
+                               for y in batch_labels]).to(DEVICE)
+    batch_labels = batch_labels.to(DEVICE)
     calls = iter(range(10**9))
 
     def enqueue():
         i = next(calls) % batch_feats.shape[0]
-        memory.enqueue(batch_feats[i], batch_labels[i], torch.rand(256, generator=g) < 0.8)
+        memory.enqueue(batch_feats[i], batch_labels[i],
+                       (torch.rand(256, generator=g) < 0.8).to(DEVICE))
 
     def steady():
         state['centroids'] = cluster_memory(state['centroids'], memory, 0.999, 0.05,
                                             3).centroids
 
     enq_times, steady_times = [], []
+    reset_peak()
     for _ in range(args.repeats + 1):
-        start = time.perf_counter()
+        start = clock()
         enqueue()
-        mid = time.perf_counter()
+        mid = clock()
         steady()
         enq_times.append(mid - start)
-        steady_times.append(time.perf_counter() - mid)
+        steady_times.append(clock() - mid)
+    steady_peak = peak_bytes()
     enq = statistics.median(enq_times[1:])
     step = statistics.median(steady_times[1:])
 
@@ -140,9 +180,9 @@ def bench_clustering(args):
     grouped = list(memory.features.unbind(0))  # views: already grouped by class
     correct = list(memory.correct.float().unbind(0))
     before = state['centroids']
-    loop_start = time.perf_counter()
+    loop_start = clock()
     loop_new, loop_assign = loop_clustering(before, grouped, correct, 0.999, 0.05, 3)
-    loop = time.perf_counter() - loop_start
+    loop = clock() - loop_start
     result = cluster_memory(before, memory, 0.999, 0.05, 3)
     same = torch.equal(result.assignments, torch.stack(loop_assign))
     max_diff = float((result.centroids - loop_new).abs().max())
@@ -158,14 +198,19 @@ def bench_clustering(args):
           f'= {loop / step:.1f} x the steady step, {loop / full:.1f} x the stateless one')
     print(f'    same assignments as the loop: {same}; max centroid difference '
           f'{max_diff:.1e}')
-    return dict(floor=floor, step=step, cold=cold, full=full, loop=loop, same=same)
+    peaks = dict(floor=floor_peak, stateless=full_peak, steady=steady_peak)
+    if floor_peak is not None:
+        listed = ', '.join(f'{name} {value / 2**30:.2f} GiB' for name, value in peaks.items())
+        print(f'    peak GPU memory: {listed}')
+    return dict(floor=floor, step=step, cold=cold, full=full, loop=loop, same=same,
+                enqueue=enq, peak_gpu_bytes=peaks if floor_peak is not None else None)
 
 
 def build_classifier(config, dnc):
     from mmpretrain.registry import MODELS
     cfg = Config.fromfile(config)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
-        model = MODELS.build(cfg.model)  # default initialisation: timing does not care
+        model = MODELS.build(cfg.model).to(DEVICE)  # default init: timing does not care
     hook = None
     if dnc:
         hook_cfg = dict(cfg.custom_hooks[0])
@@ -188,15 +233,15 @@ def bench_training(args):
     g = torch.Generator().manual_seed(0)
     centres = F.normalize(torch.randn(memory.num_classes, 4, 2048, generator=g), dim=-1)
     labels = torch.arange(memory.num_classes).repeat_interleave(memory.capacity)
-    memory.enqueue(synthetic_features(labels, centres, args.features, g), labels,
-                   torch.rand(labels.numel(), generator=g) < 0.8)
+    memory.enqueue(synthetic_features(labels, centres, args.features, g).to(DEVICE),
+                   labels.to(DEVICE), (torch.rand(labels.numel(), generator=g) < 0.8).to(DEVICE))
     print(f'    DNC head: K={dnc.head.classifier.num_sub_centroids}, memory '
           f'{memory.capacity} per class x {memory.num_classes} classes, clustering every '
           f'{hook.interval} iteration(s)')
 
-    inputs = torch.randn(b, 3, size, size, generator=g)
+    inputs = torch.randn(b, 3, size, size, generator=g).to(DEVICE)
     labels = torch.randint(0, 1000, (b, ), generator=g)
-    samples = [DataSample().set_gt_label(int(y)) for y in labels]
+    samples = [DataSample().set_gt_label(int(y)).to(DEVICE) for y in labels]
     optims = {id(m): torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
               for m in (linear, dnc)}
 
@@ -210,20 +255,23 @@ def bench_training(args):
         loss.backward()
         optim.step()
         if with_hook:
-            start = time.perf_counter()
+            start = clock()
             hook.after_train_iter(runner, runner.iter)
-            hook_times.append(time.perf_counter() - start)
+            hook_times.append(clock() - start)
             runner.iter += 1
 
-    iteration(linear, False)
-    iteration(dnc, True)
+    peaks = {}
+    for name, model in (('linear', linear), ('dnc', dnc)):
+        reset_peak()
+        iteration(model, name == 'dnc')
+        peaks[name] = peak_bytes()
     hook_times.clear()
     times = {'linear': [], 'dnc': []}
     for _ in range(args.iters):
         for name, model in (('linear', linear), ('dnc', dnc)):
-            start = time.perf_counter()
+            start = clock()
             iteration(model, name == 'dnc')
-            times[name].append(time.perf_counter() - start)
+            times[name].append(clock() - start)
     lin, dn = statistics.median(times['linear']), statistics.median(times['dnc'])
     lin_min, dn_min = min(times['linear']), min(times['dnc'])
     hk = statistics.median(hook_times)
@@ -235,7 +283,11 @@ def bench_training(args):
           f'{100 * (dn_min / lin_min - 1):+.1f} % (fastest runs)')
     print(f'    of which the hook (gather, enqueue, clustering of the full memory): median '
           f'{hk * 1e3:.1f} ms = {100 * hk / lin:.1f} % of a linear-head iteration')
-    return dict(linear=lin, dnc=dn, hook=hk)
+    if peaks['linear'] is not None:
+        print(f'    peak GPU memory: linear {peaks["linear"] / 2**30:.2f} GiB, DNC + hook '
+              f'{peaks["dnc"] / 2**30:.2f} GiB')
+    return dict(linear=lin, dnc=dn, hook=hk,
+                peak_gpu_bytes=peaks if peaks['linear'] is not None else None)
 
 
 def bench_memory(args):
@@ -271,18 +323,32 @@ def main():
                         help='synthetic memory content (see synthetic_features)')
     parser.add_argument('--skip-train', action='store_true', help='skip (b)')
     parser.add_argument('--skip-clustering', action='store_true', help='skip (a) and (c)')
+    parser.add_argument('--skip-footprint', action='store_true',
+                        help='skip (c) (it allocates the paper-size memory, ~2 GB)')
+    parser.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda[:i]'")
+    parser.add_argument('--json', help='also write the figures to this JSON file')
     args = parser.parse_args()
+    if torch.device(args.device).type == 'cuda' and not torch.cuda.is_available():
+        parser.error(f'--device {args.device}: torch sees no CUDA device')
+    global DEVICE
+    DEVICE = args.device
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.set_grad_enabled(True)
-    print(f'torch {torch.__version__}, device cpu, {torch.get_num_threads()} threads')
+    print(f'torch {torch.__version__}, device {DEVICE}, {torch.get_num_threads()} threads')
     print(f'load average at start: {os.getloadavg()}')
+    figures = dict(device=DEVICE, classes=args.classes, k=args.k, dim=args.dim,
+                   per_class=args.per_class, features=args.features)
     if not args.skip_clustering:
         with torch.no_grad():
-            bench_clustering(args)
-        bench_memory(args)
+            figures['clustering_s'] = bench_clustering(args)
+        if not args.skip_footprint:
+            figures['footprint_bytes'] = bench_memory(args)
     if not args.skip_train:
-        bench_training(args)
+        figures['training_s'] = bench_training(args)
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(figures, f, indent=1)
 
 
 if __name__ == '__main__':

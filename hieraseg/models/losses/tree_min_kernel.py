@@ -152,7 +152,8 @@ class TreeMinFunction(torch.autograd.Function):
     """``TreeMinFunction.apply(logits, path_index, pixel_weight, tables, gamma, need_grad)``.
 
     Args:
-        logits: ``[B, V, H, W]`` contiguous, float32 or float64, nodes in hierarchy layout.
+        logits: ``[B, V, H, W]`` contiguous, float32 or float64, nodes in hierarchy layout
+            (:class:`TreeMinLoss` promotes half-precision logits to float32).
         path_index: ``[B, L, H, W]`` int64: the index, within each level, of the pixel's path
             node (any valid index at ignored pixels).
         pixel_weight: ``[B, 1, H, W]``: zero at ignored pixels; includes the loss weight and
@@ -169,6 +170,16 @@ class TreeMinFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, logits: Tensor, path_index: Tensor, pixel_weight: Tensor, tables,
                 gamma: float, need_grad: bool) -> Tensor:
+        # Under autocast (``--amp`` on CUDA, bf16 on the CPU) every operation here must stay
+        # in the logits' dtype: the buffers are written with ``out=`` and the focal factors
+        # underflow in half precision.
+        with torch.autocast(device_type=logits.device.type, enabled=False):
+            return TreeMinFunction._forward(ctx, logits, path_index, pixel_weight, tables,
+                                            gamma, need_grad)
+
+    @staticmethod
+    def _forward(ctx, logits: Tensor, path_index: Tensor, pixel_weight: Tensor, tables,
+                 gamma: float, need_grad: bool) -> Tensor:
         level_slices, parents, groups, level_factors = tables
         level_logits = [logits[:, level_slice] for level_slice in level_slices]
         largest = max(level.shape[1] for level in level_logits)

@@ -67,7 +67,8 @@ class TreeTripletLoss(nn.Module):
     - ``leaf_labels``: [B, H, W] leaf ids or ``ignore_index``; nearest-downsampled to (h, w)
       into a new tensor, never modified.
 
-    Returns a float32 scalar; without any triplet, ``embeddings.sum() * 0`` so that the
+    Returns a float32 scalar (float64 for float64 embeddings), computed in float32 under
+    autocast too; without any triplet, zero times the embeddings' sum so that the
     embedding branch is still part of the graph (no unused parameters under DDP).
     """
 
@@ -226,8 +227,16 @@ class TreeTripletLoss(nn.Module):
 
         triplets = self.sample_triplets(labels, ignore_index)
         if triplets.anchor.numel() == 0:
-            return embeddings.sum() * 0
+            return features.sum() * 0  # float32 like the loss, and still in the graph
 
+        # Float32 whatever autocast would choose (``--amp``, CPU bf16): the distances of
+        # near-identical unit vectors cancel in half precision. The gradient reaches the
+        # embeddings in their own dtype through the ``to`` above.
+        with torch.autocast(device_type=features.device.type, enabled=False):
+            return self.current_weight() * self._triplet_mean(features, labels, triplets)
+
+    def _triplet_mean(self, features: torch.Tensor, labels: torch.Tensor,
+                      triplets: Triplets) -> torch.Tensor:
         # index_select, not features[index]: the latter's backward (index_put with
         # accumulation) sums repeated pixels in a varying order on the CPU.
         anchor = features.index_select(0, triplets.anchor)
@@ -237,8 +246,7 @@ class TreeTripletLoss(nn.Module):
         psi_pos = self.leaf_distance[anchor_leaf, labels[triplets.positive]].to(d_pos.dtype)
         psi_neg = self.leaf_distance[anchor_leaf, labels[triplets.negative]].to(d_pos.dtype)
         margin = self.margin_eps + 0.5 * (psi_neg - psi_pos) / (2 * self.hierarchy.height)
-        loss = F.relu(d_pos - d_neg + margin).mean()
-        return self.current_weight() * loss
+        return F.relu(d_pos - d_neg + margin).mean()
 
     def extra_repr(self) -> str:
         return (f'hierarchy={self.hierarchy!r}, margin_eps={self.margin_eps}, '

@@ -37,16 +37,24 @@ def leaf_path_scores(node_logits: Tensor, leaf_to_node: Tensor, mode: str = 'sum
         mode: ``'sum'``, ``'min'`` or ``'log'`` (module docstring).
 
     Works one level at a time in two ``[B, C_0, H, W]`` tensors (full-resolution maps).
+    Scores are float32 (float64 for float64 logits), also for half-precision logits and
+    under autocast: summed half-precision sigmoids would tie paths that differ.
     """
     check_path_score_mode(mode, 'leaf_path_scores')
-    if mode == 'min':
-        path_min = node_logits.index_select(1, leaf_to_node[0])
+    dtype = torch.promote_types(node_logits.dtype, torch.float32)
+
+    def level_logits(ancestors: Tensor) -> Tensor:  # a fresh [B, C_0, H, W] tensor
+        return node_logits.index_select(1, ancestors).to(dtype)
+
+    with torch.autocast(device_type=node_logits.device.type, enabled=False):
+        if mode == 'min':
+            path_min = level_logits(leaf_to_node[0])
+            for ancestors in leaf_to_node[1:]:
+                torch.minimum(path_min, level_logits(ancestors), out=path_min)
+            return path_min.sigmoid_()
+        # fresh tensors, so the sigmoid may work in place
+        node_score = Tensor.sigmoid_ if mode == 'sum' else F.logsigmoid
+        scores = node_score(level_logits(leaf_to_node[0]))
         for ancestors in leaf_to_node[1:]:
-            torch.minimum(path_min, node_logits.index_select(1, ancestors), out=path_min)
-        return path_min.sigmoid_()
-    # index_select gives fresh tensors, so the sigmoid may work in place
-    node_score = Tensor.sigmoid_ if mode == 'sum' else F.logsigmoid
-    scores = node_score(node_logits.index_select(1, leaf_to_node[0]))
-    for ancestors in leaf_to_node[1:]:
-        scores.add_(node_score(node_logits.index_select(1, ancestors)))
-    return scores
+            scores.add_(node_score(level_logits(ancestors)))
+        return scores

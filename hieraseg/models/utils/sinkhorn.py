@@ -35,7 +35,8 @@ def sinkhorn_log_knn(sim_t: Tensor, mask: Tensor, epsilon: float = 0.05,
     """Sinkhorn in the ``[C, K, N]`` layout, returning ``log Q`` (no argument checks).
 
     Args:
-        sim_t (Tensor): ``[C, K, N]`` similarities.
+        sim_t (Tensor): ``[C, K, N]`` similarities, any float dtype; computed in float32
+            (under autocast too).
         mask (Tensor): ``[C, N]`` bool validity.
 
     Returns:
@@ -43,9 +44,14 @@ def sinkhorn_log_knn(sim_t: Tensor, mask: Tensor, epsilon: float = 0.05,
         feature's K entries sum (after exp) to ``1 / N_c``; padding holds a large negative
         number. The argmax over K is the hard assignment.
     """
+    with torch.autocast(device_type=sim_t.device.type, enabled=False):  # float32 always
+        return _sinkhorn_log_knn(sim_t.float(), mask, epsilon, iters)
+
+
+def _sinkhorn_log_knn(sim_t: Tensor, mask: Tensor, epsilon: float, iters: int) -> Tensor:
     num_k = sim_t.shape[1]
     valid = mask.unsqueeze(1)  # [C, 1, N]
-    log_q = (sim_t.float() / epsilon).masked_fill(~valid, _LOG_ZERO)
+    log_q = (sim_t / epsilon).masked_fill(~valid, _LOG_ZERO)
     # log N_c per class (clamped so that empty classes stay finite).
     log_n = mask.sum(dim=1).clamp(min=1).float().log().view(-1, 1, 1)
     log_k = math.log(num_k)
