@@ -3,6 +3,7 @@
 Without CUDA: the process group uses gloo instead of nccl, SyncBN becomes BN, DDP wraps a CPU
 module (``device_ids=None``) and mixed precision is turned off. With CUDA nothing changes.
 """
+import gc
 import os
 import subprocess
 from typing import Any, List
@@ -98,8 +99,11 @@ def finish_distributed():
     Left to interpreter exit, gloo's threads can be destroyed while still joinable and the
     process aborts ("terminate called without an active exception") after a run that
     finished its work; destroying the group while a DDP model still uses it can block.
-    Callers drop the Runner first.
+    Callers drop the Runner first; its DDP reducer sits in reference cycles, so the collector
+    runs here, while the group still exists (freed after the teardown, it aborted 2-process
+    runs at exit).
     """
     if torch_dist.is_available() and torch_dist.is_initialized():
+        gc.collect()
         torch_dist.barrier()
         torch_dist.destroy_process_group()
