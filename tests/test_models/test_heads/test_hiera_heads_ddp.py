@@ -1,4 +1,5 @@
 """Each HSSN head trains under 2-process gloo DDP, through a batch without any triplet."""
+import gc
 from datetime import timedelta
 
 import torch
@@ -47,9 +48,13 @@ def worker(rank, world_size, rendezvous_file, names):
             gathered = [torch.zeros_like(flat) for _ in range(world_size)]
             dist.all_gather(gathered, flat)
             assert torch.equal(gathered[0], gathered[1]), f'{name}: ranks diverged'
-    # both ranks finish together; process exit releases the group (destroying it from
-    # one rank while the other still uses it can block)
+    # DDP's reducers sit in reference cycles: free them while the group exists (freed by
+    # the collector at exit they aborted a rank, 'terminate called without an active
+    # exception'), then finish together and tear the group down
+    del model, optimizer
+    gc.collect()
     dist.barrier()
+    dist.destroy_process_group()
 
 
 def test_every_head_trains_under_ddp_without_unused_parameters(tmp_path):
