@@ -59,7 +59,7 @@ def run_worker(args, row: str, seed: int):
     from mmengine.runner import Runner, TestLoop
 
     from hieraseg.utils import prepare_runtime
-    from hieraseg.utils.hssn_ablation import apply_row, decoders
+    from hieraseg.utils.hssn_ablation import FLAT_DECODER, apply_row, decoders
 
     torch.set_num_threads(args.threads)
     work_dir = osp.join(args.work_dir, f'{row}_seed{seed}')
@@ -76,7 +76,7 @@ def run_worker(args, row: str, seed: int):
         loader = copy_loader(cfg.test_dataloader, split)
         metrics[split] = {}
         for decoder in decoders(row):
-            if decoder != 'leaf':
+            if decoder != FLAT_DECODER:
                 head.path_score = decoder
             result = TestLoop(runner, loader, cfg.test_evaluator).run()
             metrics[split][decoder] = {
