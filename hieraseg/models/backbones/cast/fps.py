@@ -53,9 +53,11 @@ def farthest_point_sampling(x: Tensor, num_samples: int, valid: Optional[Tensor]
     picks = torch.empty(B, num_samples, dtype=torch.long, device=x.device)
     nearest = torch.full((B, N), float('inf'), device=x.device).masked_fill(~valid, -1.)
     cur = dist.argmax(dim=1)
+    sq_norm = (feats**2).sum(dim=-1)  # |a - b|^2 = |a|^2 + |b|^2 - 2 a.b
     for i in range(num_samples):
         picks[:, i] = cur
-        d = ((feats - feats[rows, cur].unsqueeze(1))**2).sum(dim=-1)
+        d = sq_norm + sq_norm[rows, cur].unsqueeze(1) - 2 * torch.bmm(
+            feats, feats[rows, cur].unsqueeze(-1)).squeeze(-1)
         nearest = torch.minimum(nearest, d)
         nearest = nearest.scatter(1, picks[:, :i + 1], -1.)
         cur = nearest.argmax(dim=1)
