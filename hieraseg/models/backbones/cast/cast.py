@@ -51,7 +51,7 @@ class CAST(BaseModule):
     """
     arch_zoo = {
         'tiny': dict(embed_dims=96, num_heads=3, depths=(1, 1, 1, 1),
-                     num_clusters=(32, 16, 8, 4), feedforward_channels=384,
+                     num_clusters=(16, 8, 4, 2), feedforward_channels=384,
                      stem_strides=(2, 2, 1)),
         'small': dict(embed_dims=384, num_heads=12, depths=(3, 3, 3, 2),
                       num_clusters=(64, 32, 16, 8), feedforward_channels=1536),
