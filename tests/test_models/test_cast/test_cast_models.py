@@ -9,6 +9,7 @@ from mmpretrain.registry import MODELS as PRETRAIN_MODELS
 from mmpretrain.registry import TRANSFORMS as PRETRAIN_TRANSFORMS
 from mmpretrain.structures import DataSample
 from mmseg.registry import MODELS as SEG_MODELS
+from mmseg.registry import TRANSFORMS as SEG_TRANSFORMS
 from mmseg.structures import SegDataSample
 
 import hieraseg  # noqa: F401
@@ -113,12 +114,12 @@ def seg_samples(n, H, W, cell):
     return out
 
 
-def test_segmentor_loss_whole_and_slide_inference():
+def build_segmentor(data_preprocessor=dict(type='SegDataPreProcessor')):
     with DefaultScope.overwrite_default_scope('mmseg'):
         torch.manual_seed(0)
         model = SEG_MODELS.build(dict(
             type='CASTEncoderDecoder',
-            data_preprocessor=dict(type='SegDataPreProcessor'),
+            data_preprocessor=data_preprocessor,
             backbone=dict(type='CAST', arch='tiny', num_clusters=(16, 8, 4, 2),
                           out_type='featmap', out_indices=(0, 3)),
             decode_head=dict(type='FCNHead', in_channels=[96, 96], in_index=[0, 1],
@@ -126,7 +127,13 @@ def test_segmentor_loss_whole_and_slide_inference():
                              concat_input=False, num_classes=3,
                              loss_decode=dict(type='CrossEntropyLoss')),
             test_cfg=dict(mode='slide', crop_size=(32, 32), stride=(24, 24))))
-        model.init_weights()
+    model.init_weights()
+    return model
+
+
+def test_segmentor_loss_whole_and_slide_inference():
+    model = build_segmentor()
+    with DefaultScope.overwrite_default_scope('mmseg'):
         x, samples = torch.randn(2, 3, 48, 56), seg_samples(2, 48, 56, 4)
         losses = model(x, samples, mode='loss')
         losses['decode.loss_ce'].backward()
@@ -141,3 +148,29 @@ def test_segmentor_loss_whole_and_slide_inference():
         assert model(x, samples, mode='tensor').shape == (2, 3, 12, 14)
         with pytest.raises(ValueError, match='no `superpixels` field'):
             model(x, [SegDataSample(), SegDataSample()], mode='loss')
+
+
+def test_segmentor_train_step_through_the_seg_pipeline():
+    """Real mmseg data: Superpixels, random resize / crop / flip, PackCASTSegInputs and the
+    CAST seg preprocessor (pads images and maps to 48 x 48)."""
+    model = build_segmentor(dict(type='CASTSegDataPreProcessor', size=(48, 48),
+                                 mean=[127.5] * 3, std=[64.] * 3, bgr_to_rgb=True))
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        pipeline = Compose([SEG_TRANSFORMS.build(t) for t in [
+            dict(type='Superpixels', num_segments=48, compactness=20.),
+            dict(type='RandomResize', scale=(56, 56), ratio_range=(0.8, 1.2), keep_ratio=True),
+            dict(type='RandomCrop', crop_size=(48, 48)),
+            dict(type='RandomFlip', prob=0.5),
+            dict(type='PackCASTSegInputs')]])
+        imgs, _ = toy_images(2)
+        items = [pipeline(dict(img=img, gt_seg_map=(img[..., 0] > 120).astype(np.uint8),
+                               seg_fields=['gt_seg_map'], img_shape=img.shape[:2],
+                               ori_shape=img.shape[:2], reduce_zero_label=False))
+                 for img in imgs]
+        data = model.data_preprocessor(dict(inputs=[d['inputs'] for d in items],
+                                            data_samples=[d['data_samples'] for d in items]),
+                                       True)
+        losses = model(**data, mode='loss')
+    assert torch.isfinite(losses['decode.loss_ce'])
+    for sample in data['data_samples']:
+        assert tuple(sample.superpixels.shape) == tuple(data['inputs'].shape[-2:])
