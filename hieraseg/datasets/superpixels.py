@@ -113,6 +113,8 @@ class Superpixels(BaseTransform):
     Args:
         method: ``'slic'`` or ``'seeds'`` (module docstring says why SLIC is the default).
         num_segments: segments asked for per image (196 = a 14x14 grid on 224x224, as CAST).
+        segment_area: if given, ask for ``round(H * W / segment_area)`` segments instead, for
+            images of varying size (256 = CAST's density: 196 segments on 224x224).
         compactness, sigma, max_num_iter: SLIC's parameters.
         channel_order: channel order of ``results['img']`` (``'bgr'`` after mmcv loading).
     """
@@ -120,10 +122,14 @@ class Superpixels(BaseTransform):
     def __init__(self,
                  method: str = 'slic',
                  num_segments: int = 196,
+                 segment_area: Optional[float] = None,
                  compactness: float = 10.0,
                  sigma: float = 1.0,
                  max_num_iter: int = 10,
                  channel_order: str = 'bgr'):
+        if segment_area is not None and segment_area <= 0:
+            raise SuperpixelError(f'segment_area must be positive, got {segment_area}')
+        self.segment_area = segment_area
         if method not in ('slic', 'seeds'):
             raise SuperpixelError(f"Superpixels: method must be 'slic' or 'seeds', got {method!r}")
         if channel_order not in ('bgr', 'rgb'):
@@ -135,7 +141,11 @@ class Superpixels(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         img = results['img']
-        results[SUPERPIXEL_KEY] = compute_superpixels(img, **self.kwargs)
+        kwargs = self.kwargs
+        if self.segment_area is not None:
+            count = max(1, round(img.shape[0] * img.shape[1] / self.segment_area))
+            kwargs = dict(kwargs, num_segments=count)
+        results[SUPERPIXEL_KEY] = compute_superpixels(img, **kwargs)
         results[FINGERPRINT_KEY] = image_fingerprint(img)
         seg_fields = results.setdefault('seg_fields', [])
         if SUPERPIXEL_KEY not in seg_fields:
@@ -144,6 +154,7 @@ class Superpixels(BaseTransform):
 
     def __repr__(self) -> str:
         args = ', '.join(f'{k}={v!r}' for k, v in self.kwargs.items())
+        args += f', segment_area={self.segment_area!r}'
         return f'{self.__class__.__name__}({args})'
 
 

@@ -137,3 +137,11 @@ def test_bad_arguments():
         TRANSFORMS.build(dict(type='mmseg.Superpixels', method='quickshift'))
     with pytest.raises(SuperpixelError, match=r'\[H, W, 3\] image'):
         compute_superpixels(np.zeros((4, 4, 4), np.uint8))
+
+
+def test_segment_area_scales_the_count_with_the_image():
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        transform = TRANSFORMS.build(dict(type='Superpixels', segment_area=64, compactness=100))
+    small = transform(dict(img=np.zeros((32, 32, 3), np.uint8)))['superpixels']
+    large = transform(dict(img=np.zeros((64, 64, 3), np.uint8)))['superpixels']
+    assert small.max() + 1 == 16 and large.max() + 1 == 64
