@@ -10,7 +10,8 @@ from typing import Dict, List
 import torch
 from mmengine.dataset import pseudo_collate
 
-from .segment_quality import best_match_iou, kmeans, patch_segments
+from .segment_quality import (best_match_iou, kmeans, patch_segments,
+                              superpixel_ceiling_iou)
 
 
 def _batches(dataset, batch_size: int):
@@ -39,9 +40,10 @@ def evaluate_cast(model, dataset, batch_size: int = 50) -> Dict:
     """Accuracy and per-level mean best-match IoU of a ``CASTImageClassifier`` on
     ``dataset`` (a ``ToyObjectsDataset`` whose pipeline ends in ``PackCASTInputs``, no
     resizing). Returns ``dict(accuracy=%, levels=[dict(clusters=k, segments=mean count,
-    miou=%)])``; level 0 is the superpixels (``clusters`` None)."""
+    miou=%)], superpixel_ceiling=%)``; level 0 is the superpixels (``clusters`` None); the
+    ceiling is :func:`superpixel_ceiling_iou` of the superpixels, averaged."""
     model.eval()
-    correct, ious, counts = [], None, None
+    correct, ious, counts, ceiling = [], None, None, []
     for indices, data in _batches(dataset, batch_size):
         data = model.data_preprocessor(data, False)
         inputs, samples = data['inputs'], data['data_samples']
@@ -52,6 +54,7 @@ def evaluate_cast(model, dataset, batch_size: int = 50) -> Dict:
             ious = [[] for _ in range(segments.shape[1])]
             counts = [[] for _ in range(segments.shape[1])]
         for b, mask in enumerate(masks):
+            ceiling.append(superpixel_ceiling_iou(mask, segments[b, 0]))
             for level in range(segments.shape[1]):
                 ious[level].append(best_match_iou(mask, segments[b, level]))
                 valid = segments[b, level][segments[b, level] >= 0]
@@ -60,7 +63,8 @@ def evaluate_cast(model, dataset, batch_size: int = 50) -> Dict:
     return dict(
         accuracy=100.0 * sum(correct) / len(correct),
         levels=[dict(clusters=k, segments=sum(c) / len(c), miou=100.0 * sum(i) / len(i))
-                for k, c, i in zip(clusters, counts, ious)])
+                for k, c, i in zip(clusters, counts, ious)],
+        superpixel_ceiling=100.0 * sum(ceiling) / len(ceiling))
 
 
 @torch.no_grad()

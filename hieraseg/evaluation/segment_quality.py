@@ -32,6 +32,22 @@ def best_match_iou(mask: torch.Tensor, segments: torch.Tensor) -> float:
     return float((inter / union).max())
 
 
+def superpixel_ceiling_iou(mask: torch.Tensor, segments: torch.Tensor) -> float:
+    """IoU of ``mask`` with the union of the segments that lie mostly (> 50 %) inside it:
+    the best an exact grouping of these segments could reach (their boundary adherence)."""
+    mask = mask.bool()
+    valid = segments >= 0
+    ids = segments[valid].long()
+    if ids.numel() == 0 or not mask.any():
+        return 0.0
+    sizes = torch.bincount(ids).double()
+    inter = torch.bincount(ids, weights=mask[valid].double(), minlength=len(sizes))
+    chosen = inter > sizes / 2
+    covered = inter[chosen].sum()
+    union = mask.sum().double() + sizes[chosen].sum() - covered
+    return float(covered / union)
+
+
 def mean_best_match_iou(masks: Sequence[torch.Tensor],
                         segments: Sequence[torch.Tensor]) -> float:
     """Mean of :func:`best_match_iou` over pairs of masks and segment maps."""

@@ -124,8 +124,12 @@ def test_mixup_keeps_the_map_of_the_heavier_image(seed):
     inputs, scores, maps = torch.rand(4, 3, 8, 8), torch.eye(4), grid_maps(4, 8, 2)
     np.random.seed(seed)
     torch.manual_seed(seed)
+    theirs_inputs, theirs_scores = Mixup(alpha=0.8).mix(inputs.clone(), scores.clone())
+    np.random.seed(seed)
+    torch.manual_seed(seed)
     mixed, mixed_scores, mixed_maps = mix_with_superpixels(Mixup(alpha=0.8), inputs, scores,
                                                            maps)
+    assert torch.allclose(mixed, theirs_inputs) and torch.allclose(mixed_scores, theirs_scores)
     heavier = mixed_scores.argmax(1)  # one-hot scores: the larger weight names the image
     assert torch.equal(mixed_maps, maps[heavier])
 
