@@ -11,10 +11,12 @@ what the architecture groups before any recognition training.
 """
 import argparse
 import json
+import logging
 import sys
 
 import torch
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 from mmengine.registry import DATASETS, MODELS, DefaultScope
 from mmengine.runner import load_checkpoint
 
@@ -38,7 +40,13 @@ def load(config: str, checkpoint: str):
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmpretrain')):
         model = MODELS.build(cfg.model)
     if checkpoint == 'random':
-        model.init_weights()
+        logger = MMLogger.get_current_instance()
+        level = logger.level
+        logger.setLevel(logging.WARNING)  # init_weights logs every parameter
+        try:
+            model.init_weights()
+        finally:
+            logger.setLevel(level)
     else:
         load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
     return cfg, model.eval()
