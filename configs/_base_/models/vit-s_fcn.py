@@ -1,6 +1,7 @@
 # ViT-S/16 (DeiT-S) in mmseg with the head of cast-s_fcn.py: blocks 3, 6, 9, 12 at 1/16,
 # concatenated and classified by a one-conv FCN head. Initialised from DeiT-S ImageNet-1K
-# weights (mmseg's own vit_deit-s16 configs use the same file).
+# weights converted with mmseg's tools/model_converters/vit2mmseg.py (mmseg's own
+# vit_deit-s16 configs use the same file name).
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
