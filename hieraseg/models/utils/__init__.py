@@ -7,11 +7,12 @@ from .sub_centroid_clustering import (ClusteringResult, assign_sub_centroids, cl
                                       cluster_sub_centroids, farthest_point_seeds,
                                       init_sub_centroids, momentum_update_centroids,
                                       reseed_sub_centroids)
+from .superpixel_inputs import stack_superpixels
 
 __all__ = [
     'batched_sinkhorn', 'SubCentroidClassifier', 'FeatureMemory', 'class_ranks',
     'subsample_per_class', 'ClusteringResult', 'assign_sub_centroids', 'cluster_sub_centroids',
     'cluster_memory', 'momentum_update_centroids', 'farthest_point_seeds',
     'init_sub_centroids', 'reseed_sub_centroids', 'check_label_range', 'PATH_SCORE_MODES',
-    'check_path_score_mode', 'leaf_path_scores'
+    'check_path_score_mode', 'leaf_path_scores', 'stack_superpixels'
 ]

@@ -1,0 +1,3 @@
+from .cast import CAST, compose_segments
+
+__all__ = ['CAST', 'compose_segments']

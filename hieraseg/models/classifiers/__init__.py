@@ -1,0 +1,3 @@
+from .cast_classifier import CASTImageClassifier
+
+__all__ = ['CASTImageClassifier']
