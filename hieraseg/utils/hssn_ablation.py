@@ -16,6 +16,10 @@ from typing import Dict, List, Sequence
 
 FLAT_CONFIG = 'configs/hssn/fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
 HSSN_CONFIG = 'configs/hssn/hssn-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
+DNC_CONFIG = 'configs/dnc/dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
+HIERA_DNC_CONFIG = 'configs/hssn/hiera-dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
+# configs whose model predicts leaves only (evaluated with FLAT_DECODER)
+FLAT_CONFIGS = (FLAT_CONFIG, DNC_CONFIG)
 SPLITS = ('val', 'val_shifted')
 # the flat model's leaf argmax, its parents read off the leaf (mmseg's own inference)
 FLAT_DECODER = 'leaf'
@@ -53,6 +57,11 @@ ROWS: Dict[str, dict] = {
                     cfg_options={'optim_wrapper.optimizer.lr': 0.1}),
     'recipe_lr2': dict(label='recipe, lr x2', config=HSSN_CONFIG, decode_head={},
                        cfg_options={'optim_wrapper.optimizer.lr': 0.1}),
+    # nearest sub-centroids: flat DNC-FCN, and hierarchical DNC (the recipe's losses on
+    # sub-centroid node logits; issue 15)
+    'dnc': dict(label='DNC (flat, K=4)', config=DNC_CONFIG, decode_head={}),
+    'hiera_dnc': dict(label='hierarchical DNC (recipe, K=4)', config=HIERA_DNC_CONFIG,
+                      decode_head={}),
 }
 PAPER_ROWS = ('cce', 'bce', 'focal', 'tm', 'ftm', 'ftm_tt')
 DEFAULT_ROWS = PAPER_ROWS + ('recipe', )
@@ -60,7 +69,7 @@ DEFAULT_ROWS = PAPER_ROWS + ('recipe', )
 
 def decoders(row: str) -> Sequence[str]:
     """The inference variants a row is evaluated with."""
-    return (FLAT_DECODER, ) if ROWS[row]['config'] == FLAT_CONFIG else HSSN_DECODERS
+    return (FLAT_DECODER, ) if ROWS[row]['config'] in FLAT_CONFIGS else HSSN_DECODERS
 
 
 def apply_row(cfg, row: str, data_root: str, iters: int, seed: int, work_dir: str):
