@@ -62,6 +62,9 @@ ROWS: Dict[str, dict] = {
     'dnc': dict(label='DNC (flat, K=4)', config=DNC_CONFIG, decode_head={}),
     'hiera_dnc': dict(label='hierarchical DNC (recipe, K=4)', config=HIERA_DNC_CONFIG,
                       decode_head={}),
+    # without the focal tree-min term, which collapses the sub-centroid logits (README)
+    'hiera_dnc_ce_tt': dict(label='hierarchical DNC, CE per level + TT (no FTM)',
+                            config=HIERA_DNC_CONFIG, decode_head=dict(loss_decode=_CE)),
 }
 PAPER_ROWS = ('cce', 'bce', 'focal', 'tm', 'ftm', 'ftm_tt')
 DEFAULT_ROWS = PAPER_ROWS + ('recipe', )

@@ -283,7 +283,7 @@ class SinkhornClusteringHook(Hook):
         per_rank = math.ceil(self.memory_size / get_world_size())
         idx = subsample_per_class(labels, per_rank, num_classes, generator)
         feats, labels = feats[idx], labels[idx]
-        correct = clf.predict_embedded(feats) == labels if feats.shape[0] else \
+        correct = clf.correct_embedded(feats, labels) if feats.shape[0] else \
             torch.zeros(0, dtype=torch.bool, device=device)
 
         feats = _all_gather_rows(feats)

@@ -18,13 +18,35 @@ from typing import Optional
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch import Tensor
 
 from hieraseg.hierarchy import HierarchyLike, build_hierarchy
 from .path_scores import check_path_score_mode, leaf_path_scores
 from .sub_centroid_classifier import SubCentroidClassifier
 
-__all__ = ['HieraSubCentroidClassifier']
+__all__ = ['HieraSubCentroidClassifier', 'MonotoneLayerNorm']
+
+
+class MonotoneLayerNorm(nn.Module):
+    """LayerNorm over the last dimension (C) whose per-channel scale stays positive:
+    ``exp(log_weight) * (s - mean) / std + bias``, so that a node's logit always grows
+    with its score. With the focal tree-min loss, nn.LayerNorm's free weights turned
+    negative on the toy set (logits growing with the DISTANCE to the sub-centroids) and
+    every sub-centroid collapsed onto one direction.
+
+    Parameters: ``log_weight [C]`` (0: scale 1) and ``bias [C]`` (0).
+    """
+
+    def __init__(self, num_channels: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.log_weight = nn.Parameter(torch.zeros(num_channels))
+        self.bias = nn.Parameter(torch.zeros(num_channels))
+
+    def forward(self, scores: Tensor) -> Tensor:
+        normed = F.layer_norm(scores, scores.shape[-1:], eps=self.eps)
+        return normed * self.log_weight.exp() + self.bias
 
 
 class HieraSubCentroidClassifier(SubCentroidClassifier):
@@ -34,8 +56,9 @@ class HieraSubCentroidClassifier(SubCentroidClassifier):
         hierarchy: the class hierarchy (built-in name, dict or ClassHierarchy).
         num_sub_centroids (int): K >= 1 sub-centroids per node.
         feat_dim (int): D.
-        logit_norm (str): ``'layernorm'`` (one learnable LayerNorm over the C_l scores of
-            each level; every level needs C_l >= 2) or ``'temperature'``.
+        logit_norm (str): ``'layernorm'`` (a :class:`MonotoneLayerNorm` over the C_l
+            scores of each level -- positive scales; every level needs C_l >= 2) or
+            ``'temperature'``.
         temperature (float): for ``logit_norm='temperature'``.
         feat_norm (str | None): as :class:`SubCentroidClassifier`.
         path_score (str): how :meth:`predict_embedded` scores a root-to-leaf path
@@ -64,7 +87,8 @@ class HieraSubCentroidClassifier(SubCentroidClassifier):
         self.hierarchy = hierarchy
         self.path_score = check_path_score_mode(path_score, 'HieraSubCentroidClassifier')
         if self.norm is not None:  # one LayerNorm per level instead of one over all V
-            self.norm = nn.ModuleList(nn.LayerNorm(size) for size in hierarchy.level_sizes)
+            self.norm = nn.ModuleList(
+                MonotoneLayerNorm(size) for size in hierarchy.level_sizes)
         self.register_buffer('leaf_to_node', hierarchy.leaf_to_node.clone(), persistent=False)
 
     @property
@@ -81,6 +105,15 @@ class HieraSubCentroidClassifier(SubCentroidClassifier):
             return scores / self.temperature
         levels = scores.split(list(self.hierarchy.level_sizes), dim=1)
         return torch.cat([norm(s) for norm, s in zip(self.norm, levels)], dim=1)
+
+    @torch.no_grad()
+    def correct_embedded(self, x: Tensor, labels: Tensor) -> Tensor:
+        """``[N]`` bool: the LEAF level's own argmax equals the leaf label ``[N]`` (as flat
+        DNC judges its classes; not the path prediction, which also needs every ancestor
+        right, so that a wrong coarse level would freeze the leaves' sub-centroids)."""
+        scores = self.similarities_embedded(x)[:, :self.num_leaves].amax(dim=2)
+        level0 = self.norm[0](scores) if self.norm is not None else scores
+        return level0.argmax(dim=1) == labels
 
     @torch.no_grad()
     def predict(self, features: Tensor) -> Tensor:

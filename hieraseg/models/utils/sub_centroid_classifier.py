@@ -174,6 +174,12 @@ class SubCentroidClassifier(nn.Module):
         """Predicted class ``[N]`` of embedded features ``[N, D]`` (as kept for the hook)."""
         return self.logits_from_similarities(self.similarities_embedded(x)).argmax(dim=1)
 
+    @torch.no_grad()
+    def correct_embedded(self, x: Tensor, labels: Tensor) -> Tensor:
+        """``[N]`` bool: embedded features ``[N, D]`` that this classifier classifies as
+        their labels ``[N]`` (the clustering hook's "correctly classified" mark)."""
+        return self.predict_embedded(x) == labels
+
     # --- what the clustering hook reads -----------------------------------------------
     def keep_for_clustering(self, features: Tensor, labels: Tensor) -> None:
         """Keep the detached embedded features ``[N, D]`` (:meth:`embed`, float32) and

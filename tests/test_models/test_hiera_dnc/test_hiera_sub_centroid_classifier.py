@@ -28,7 +28,7 @@ def test_node_logits_are_best_cosines_normalised_per_level(logit_norm):
     clf = classifier(logit_norm=logit_norm, temperature=0.2, feat_norm=None)
     if clf.norm is not None:
         for norm in clf.norm:  # non-trivial affine parameters
-            norm.weight.data.uniform_(0.5, 2.0)
+            norm.log_weight.data.uniform_(-1.0, 1.0)
             norm.bias.data.uniform_(-1.0, 1.0)
     x = torch.randn(7, 6)
     logits, sims = clf(x, return_similarities=True)
@@ -44,7 +44,7 @@ def test_node_logits_are_best_cosines_normalised_per_level(logit_norm):
             s = scores[:, lo:hi]
             s = (s - s.mean(1, keepdim=True)) / torch.sqrt(
                 s.var(1, unbiased=False, keepdim=True) + 1e-5)
-            parts.append(s * norm.weight + norm.bias)
+            parts.append(s * norm.log_weight.exp() + norm.bias)  # positive scales
         expected = torch.cat(parts, dim=1)
     assert torch.allclose(logits, expected, atol=1e-5)
 
@@ -63,6 +63,14 @@ def test_prediction_is_the_best_root_to_leaf_path(mode):
     else:
         scores = s[:, path].log().sum(-1)
     assert torch.equal(clf.predict_embedded(x), scores.argmax(1))
+
+
+def test_correct_mark_is_the_leaf_levels_own_argmax():
+    clf = classifier(feat_norm=None)
+    x = F.normalize(torch.randn(40, 6), dim=1)
+    labels = torch.randint(0, 5, (40, ))
+    leaf_logits = clf.logits_from_similarities(clf.similarities_embedded(x))[:, :5]
+    assert torch.equal(clf.correct_embedded(x, labels), leaf_logits.argmax(1) == labels)
 
 
 def test_bad_arguments():
