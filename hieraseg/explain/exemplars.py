@@ -4,10 +4,11 @@ One pass over the training set (its TEST pipeline, model in eval mode) keeps, fo
 class c and sub-centroid k, the training sample of class c whose classifier feature is
 most similar to ``p_{c,k}``. For a hierarchical DNC model the "classes" are all nodes of
 the hierarchy: a pixel is a sample of every node on its label's root-to-leaf path, so the
-exemplar of a coarse node's sub-centroid is the nearest pixel of any of its leaves. A sample is an image for classification and one position of
-the embedding map (a pixel of the feature map, i.e. a small region of the image) for
-segmentation. The search is vectorised per batch: similarities of the batch's features to
-all C*K centroids, then a scatter-max per (c, k) slot.
+exemplar of a coarse node's sub-centroid is the nearest pixel of any of its leaves. A
+sample is an image for classification and one position of the embedding map (a pixel of
+the feature map, i.e. a small region of the image) for segmentation. The search is
+vectorised per batch: similarities of the batch's features to all C*K centroids, then a
+scatter-max per (c, k) slot.
 
 The result is written as JSON next to the checkpoint (:func:`save_exemplars`) and can
 replace the centroids of a copy of the checkpoint (:func:`write_real_observation_checkpoint`),

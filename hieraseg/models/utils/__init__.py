@@ -11,8 +11,9 @@ from .sub_centroid_clustering import (ClusteringResult, assign_from_similarities
                                       reseed_sub_centroids)
 
 __all__ = [
-    'batched_sinkhorn', 'SubCentroidClassifier', 'HieraSubCentroidClassifier', 'FeatureMemory', 'class_ranks',
-    'subsample_per_class', 'ClusteringResult', 'assign_sub_centroids', 'cluster_sub_centroids',
+    'batched_sinkhorn', 'SubCentroidClassifier', 'HieraSubCentroidClassifier', 'FeatureMemory',
+    'class_ranks', 'subsample_per_class', 'ClusteringResult', 'assign_sub_centroids',
+    'assign_from_similarities', 'cluster_sub_centroids',
     'cluster_memory', 'momentum_update_centroids', 'farthest_point_seeds',
     'init_sub_centroids', 'reseed_sub_centroids', 'check_label_range', 'PATH_SCORE_MODES',
     'check_path_score_mode', 'leaf_path_scores'

@@ -38,7 +38,8 @@ from .sinkhorn import check_sinkhorn_args, sinkhorn_log_knn
 REBUILD_FRACTION = 4
 
 __all__ = [
-    'ClusteringResult', 'assign_sub_centroids', 'assign_from_similarities', 'cluster_sub_centroids', 'cluster_memory',
+    'ClusteringResult', 'assign_sub_centroids', 'assign_from_similarities',
+    'cluster_sub_centroids', 'cluster_memory',
     'momentum_update_centroids', 'farthest_point_seeds', 'init_sub_centroids',
     'reseed_sub_centroids'
 ]
