@@ -16,10 +16,11 @@ one FIFO per LEAF; a level's step reads those FIFOs where they are (no per-node 
 
 This is exactly :func:`cluster_sub_centroids` on the concatenation of each node's
 descendant leaves' memories (same assignments; sums equal up to float rounding), without
-building that concatenation. "Correctly classified" is the memory's mark: the feature's
-predicted root-to-leaf path was its label's, hence right at every level. Only the
-data-driven initialisation (:func:`init_level_sub_centroids`, once per node) gathers a
-node's features.
+building that concatenation. "Correctly classified" is the memory's mark (made when the
+feature was stored: the leaf level's own argmax was the label,
+:meth:`HieraSubCentroidClassifier.correct_embedded`), so a coarse node moves with the
+features that its leaves classify correctly. Only the data-driven initialisation
+(:func:`init_level_sub_centroids`, once per node) gathers a node's features.
 """
 from typing import NamedTuple
 

@@ -7,9 +7,10 @@ cosine over its K sub-centroids (the base class); the node logits are the scores
 per level (a learnable LayerNorm over each level's C_l scores, or the temperature), so
 that they feed the HSSN losses and the root-to-leaf path inference unchanged.
 
-Its prediction (:meth:`predict_embedded`, what the clustering hook uses to mark correctly
-classified features) is the top-scoring root-to-leaf path's leaf
-(:func:`~hieraseg.models.utils.path_scores.leaf_path_scores`). Features are kept for the
+Its prediction (:meth:`predict`, :meth:`predict_embedded`) is the top-scoring
+root-to-leaf path's leaf (:func:`~hieraseg.models.utils.path_scores.leaf_path_scores`); the
+clustering hook's "correctly classified" mark (:meth:`correct_embedded`) is the leaf
+level's own argmax, as flat DNC judges its classes. Features are kept for the
 hook with their LEAF labels; the hook's memory holds one FIFO per leaf, and a coarse node's
 sub-centroids are clustered over its descendant leaves' memories
 (:func:`~hieraseg.models.utils.hiera_clustering.cluster_level`).
