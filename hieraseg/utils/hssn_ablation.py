@@ -62,6 +62,13 @@ ROWS: Dict[str, dict] = {
     'dnc': dict(label='DNC (flat, K=4)', config=DNC_CONFIG, decode_head={}),
     'hiera_dnc': dict(label='hierarchical DNC (recipe, K=4)', config=HIERA_DNC_CONFIG,
                       decode_head={}),
+    # the sub-centroids start from random directions and are first placed from the data
+    # (and clustered) after 200 iterations, not from the untrained network's features
+    'hiera_dnc_begin200': dict(
+        label='hierarchical DNC (recipe, K=4), clustering from iteration 200',
+        config=HIERA_DNC_CONFIG, decode_head={},
+        cfg_options={'custom_hooks': [dict(type='SinkhornClusteringHook', momentum=0.99,
+                                           memory_size=500, begin=200)]}),
     # without the focal tree-min term, which collapses the sub-centroid logits (README)
     'hiera_dnc_ce_tt': dict(label='hierarchical DNC, CE per level + TT (no FTM)',
                             config=HIERA_DNC_CONFIG, decode_head=dict(loss_decode=_CE)),
