@@ -69,6 +69,13 @@ ROWS: Dict[str, dict] = {
         config=HIERA_DNC_CONFIG, decode_head={},
         cfg_options={'custom_hooks': [dict(type='SinkhornClusteringHook', momentum=0.99,
                                            memory_size=500, begin=200)]}),
+    # ... and with every per-level LayerNorm scale kept >= 1 (a rare leaf's scale shrank
+    # towards 0 under the focal tree-min)
+    'hiera_dnc_begin200_scale1': dict(
+        label='hierarchical DNC (recipe), from iteration 200, logit scales >= 1',
+        config=HIERA_DNC_CONFIG, decode_head=dict(min_logit_scale=1.0),
+        cfg_options={'custom_hooks': [dict(type='SinkhornClusteringHook', momentum=0.99,
+                                           memory_size=500, begin=200)]}),
     # without the focal tree-min term, which collapses the sub-centroid logits (README)
     'hiera_dnc_ce_tt': dict(label='hierarchical DNC, CE per level + TT (no FTM)',
                             config=HIERA_DNC_CONFIG, decode_head=dict(loss_decode=_CE)),

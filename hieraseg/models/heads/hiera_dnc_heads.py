@@ -30,12 +30,13 @@ class HieraDNCHeadMixin:
 
     Args: those of both mixins (``hierarchy``, ``loss_decode``, ``loss_triplet``,
     ``path_score``, ... and ``num_sub_centroids``, ``embed_channels``, ``logit_norm``,
-    ``temperature``, ``feat_norm``) and the mmseg head's. Not supported (ValueError):
+    ``temperature``, ``feat_norm``) and the mmseg head's; ``min_logit_scale`` (default 0):
+    the per-level LayerNorms' smallest scale (:class:`MonotoneLayerNorm`). Not supported (ValueError):
     ``node_bias_prior`` (there is no bias) and the flat DNC contrast / compactness terms
     (they treat every node as a rival class, the ancestors of the label included).
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, min_logit_scale: float = 0.0, **kwargs):
         if kwargs.get('node_bias_prior'):
             raise ValueError(f'{type(self).__name__}: node_bias_prior needs a parametric '
                              'classifier bias; a sub-centroid classifier has none')
@@ -49,7 +50,8 @@ class HieraDNCHeadMixin:
         self.classifier = HieraSubCentroidClassifier(
             self.hierarchy, flat.num_sub_centroids, flat.feat_dim,
             logit_norm=flat.logit_norm, temperature=flat.temperature,
-            feat_norm=flat.feat_norm_type, path_score=self.path_score)
+            feat_norm=flat.feat_norm_type, path_score=self.path_score,
+            min_logit_scale=min_logit_scale)
 
     @property
     def path_score(self) -> str:

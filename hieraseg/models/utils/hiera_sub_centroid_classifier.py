@@ -36,18 +36,24 @@ class MonotoneLayerNorm(nn.Module):
     negative on the toy set (logits growing with the DISTANCE to the sub-centroids) and
     every sub-centroid collapsed onto one direction.
 
-    Parameters: ``log_weight [C]`` (0: scale 1) and ``bias [C]`` (0).
+    With ``min_scale`` > 0 the scale is ``min_scale + exp(log_weight)``: it cannot shrink
+    below ``min_scale`` either (a node whose scale goes to 0 no longer depends on its score).
+
+    Parameters: ``log_weight [C]`` (0: scale 1, or ``min_scale + 1``) and ``bias [C]`` (0).
     """
 
-    def __init__(self, num_channels: int, eps: float = 1e-5):
+    def __init__(self, num_channels: int, eps: float = 1e-5, min_scale: float = 0.0):
         super().__init__()
+        if not min_scale >= 0:
+            raise ValueError(f'min_scale must be >= 0, got {min_scale}')
         self.eps = eps
+        self.min_scale = float(min_scale)
         self.log_weight = nn.Parameter(torch.zeros(num_channels))
         self.bias = nn.Parameter(torch.zeros(num_channels))
 
     def forward(self, scores: Tensor) -> Tensor:
         normed = F.layer_norm(scores, scores.shape[-1:], eps=self.eps)
-        return normed * self.log_weight.exp() + self.bias
+        return normed * (self.log_weight.exp() + self.min_scale) + self.bias
 
 
 class HieraSubCentroidClassifier(SubCentroidClassifier):
@@ -62,6 +68,8 @@ class HieraSubCentroidClassifier(SubCentroidClassifier):
             ``'temperature'``.
         temperature (float): for ``logit_norm='temperature'``.
         feat_norm (str | None): as :class:`SubCentroidClassifier`.
+        min_logit_scale (float): ``min_scale`` of every level's :class:`MonotoneLayerNorm`
+            (``logit_norm='layernorm'``); default 0.
         path_score (str): how :meth:`predict_embedded` scores a root-to-leaf path
             (``'sum'``, ``'min'`` or ``'log'``); the head sets it to its own.
 
@@ -76,7 +84,8 @@ class HieraSubCentroidClassifier(SubCentroidClassifier):
                  logit_norm: str = 'layernorm',
                  temperature: float = 0.1,
                  feat_norm: Optional[str] = 'layernorm',
-                 path_score: str = 'sum'):
+                 path_score: str = 'sum',
+                 min_logit_scale: float = 0.0):
         hierarchy = build_hierarchy(hierarchy)
         if logit_norm == 'layernorm' and min(hierarchy.level_sizes) < 2:
             raise ValueError(f"logit_norm='layernorm' normalises over each level's nodes; "
@@ -89,7 +98,8 @@ class HieraSubCentroidClassifier(SubCentroidClassifier):
         self.path_score = check_path_score_mode(path_score, 'HieraSubCentroidClassifier')
         if self.norm is not None:  # one LayerNorm per level instead of one over all V
             self.norm = nn.ModuleList(
-                MonotoneLayerNorm(size) for size in hierarchy.level_sizes)
+                MonotoneLayerNorm(size, min_scale=min_logit_scale)
+                for size in hierarchy.level_sizes)
         self.register_buffer('leaf_to_node', hierarchy.leaf_to_node.clone(), persistent=False)
 
     @property

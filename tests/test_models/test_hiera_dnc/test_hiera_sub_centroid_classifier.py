@@ -82,3 +82,16 @@ def test_bad_arguments():
     assert HieraSubCentroidClassifier(one_top, 2, 6, logit_norm='temperature').norm is None
     with pytest.raises(ValueError, match='path score'):
         HieraSubCentroidClassifier(HIERARCHY, 2, 6, path_score='max')
+
+
+def test_min_logit_scale_bounds_the_per_level_scales():
+    clf = classifier(min_logit_scale=1.0, feat_norm=None)
+    for norm in clf.norm:
+        norm.log_weight.data.fill_(-30.0)  # exp() is 0: the scale is the floor
+    x = torch.randn(4, 6)
+    scores = clf.similarities(x).amax(dim=2)[:, 5:8]
+    expected = (scores - scores.mean(1, keepdim=True)) / torch.sqrt(
+        scores.var(1, unbiased=False, keepdim=True) + 1e-5)
+    assert torch.allclose(clf(x)[:, 5:8], expected, atol=1e-5)
+    with pytest.raises(ValueError, match='min_scale'):
+        classifier(min_logit_scale=-1.0)
