@@ -31,8 +31,9 @@ class HieraDNCHeadMixin:
     Args: those of both mixins (``hierarchy``, ``loss_decode``, ``loss_triplet``,
     ``path_score``, ... and ``num_sub_centroids``, ``embed_channels``, ``logit_norm``,
     ``temperature``, ``feat_norm``) and the mmseg head's; ``min_logit_scale`` (default 0):
-    the per-level LayerNorms' smallest scale (:class:`MonotoneLayerNorm`). Not supported (ValueError):
-    ``node_bias_prior`` (there is no bias) and the flat DNC contrast / compactness terms
+    the per-level LayerNorms' smallest scale (:class:`MonotoneLayerNorm`). Not supported
+    (ValueError): ``node_bias_prior`` (there is no bias) and the flat DNC contrast /
+    compactness terms
     (they treat every node as a rival class, the ancestors of the label included).
     """
 
