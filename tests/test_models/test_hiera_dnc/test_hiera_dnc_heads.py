@@ -73,3 +73,8 @@ def test_bad_input():
         build('HieraFCNHead', node_bias_prior=True)
     with pytest.raises(ValueError, match='loss_contrast_weight'):
         build('HieraFCNHead', loss_contrast_weight=0.01)
+
+
+def test_min_logit_scale_reaches_every_level():
+    head = build('HieraFCNHead', min_logit_scale=0.5)
+    assert [norm.min_scale for norm in head.classifier.norm] == [0.5, 0.5, 0.5]
