@@ -4,13 +4,15 @@
         [--real-observation-checkpoint OUT.pth] [--batch-size N] [--num-workers N]
         [--device DEVICE] [--no-progress] [--cfg-options KEY=VALUE ...]
 
-One pass over the training set (its test pipeline, the model in eval mode) finds, for every
-class c and sub-centroid k, the training sample of class c whose feature is most similar
-to p_{c,k} (an image for classification, a position of the embedding map for
-segmentation). Writes them to CHECKPOINT.exemplars.json (image path, index, pixel,
-similarity). With --real-observation-checkpoint, also writes a copy of the checkpoint
-whose sub-centroids are those samples' features: `tools/test.py CONFIG OUT.pth` evaluates
-the paper's "real observation" variant.
+One pass over the training set (its test pipeline, the model in eval mode) finds, for
+every class c and sub-centroid k, the training sample of class c whose feature is most
+similar to p_{c,k} (an image for classification, a position of the embedding map for
+segmentation). For a hierarchical DNC model the classes are all nodes of the hierarchy
+(every level): a pixel is a sample of every node on its label's root-to-leaf path. Writes
+them to CHECKPOINT.exemplars.json (image path, index, pixel, similarity). With
+--real-observation-checkpoint, also writes a copy of the checkpoint whose sub-centroids
+are those samples' features: `tools/test.py CONFIG OUT.pth` evaluates the paper's "real
+observation" variant.
 """
 import argparse
 

@@ -1,7 +1,7 @@
 """Explain one prediction of a DNC model, as a picture and as text.
 
     python tools/dnc_explain.py CONFIG CHECKPOINT IMAGE [--out PNG] [--exemplars JSON]
-        [--runner-ups N] [--device DEVICE] [--cfg-options KEY=VALUE ...]
+        [--runner-ups N] [--pixel Y X] [--device DEVICE] [--cfg-options KEY=VALUE ...]
 
 Classification: the IF-THEN rule. "IF x is most like exemplar (c*, k*) THEN class c*":
 the predicted class, the exemplar (nearest real training image, from
@@ -10,6 +10,10 @@ cos(x, exemplar), and the best exemplars of the runner-up classes.
 Segmentation: the image, the prediction and the per-pixel map of the winning sub-centroid
 (each class's K sub-centroids in shades of the class colour); the exemplar file is
 optional (it adds each predicted class's main exemplar to the printed summary).
+Hierarchical DNC segmentation: the same picture for every level of the hierarchy
+(OUT.<level>.png), and, per level, the predicted node, its winning sub-centroid and that
+sub-centroid's exemplar, for the pixel --pixel Y X (original image coordinates) or, by
+default, for the largest region of every predicted node.
 
 The picture goes to --out (default: IMAGE_NAME.dnc_explain.png in the current folder).
 """
@@ -23,6 +27,7 @@ from hieraseg.explain import (CLASSIFICATION, default_exemplar_path, explain_cla
                               read_image)
 from hieraseg.explain.drawing import draw_classification, draw_segmentation
 from hieraseg.explain.explain import output_path
+from hieraseg.explain.hiera_explain import explain_hiera_segmentation, level_output_paths
 
 
 def parse_args():
@@ -35,6 +40,8 @@ def parse_args():
                         'CHECKPOINT.exemplars.json)')
     parser.add_argument('--runner-ups', type=int, default=3,
                         help='runner-up classes to show (classification)')
+    parser.add_argument('--pixel', type=int, nargs=2, metavar=('Y', 'X'),
+                        help='hierarchical segmentation: explain this pixel at every level')
     parser.add_argument('--device', help='cpu, cuda ... (default: cuda if there is one)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, as key=value pairs')
@@ -59,6 +66,15 @@ def main():
         exemplars = None
         if args.exemplars or osp.isfile(exemplar_file):
             exemplars = load_exemplars(exemplar_file, dnc)
+        if dnc.hierarchy is not None:
+            explanation = explain_hiera_segmentation(dnc, args.image, exemplars, args.pixel)
+            print(explanation.summary())
+            for level, path in zip(explanation.levels,
+                                   level_output_paths(out, explanation.level_names)):
+                print(f'picture: {draw_segmentation(level, path)}')
+            return
+        if args.pixel is not None:
+            raise SystemExit('--pixel is for hierarchical DNC models')
         explanation = explain_segmentation(dnc, args.image, exemplars)
         print(explanation.summary())
         draw_segmentation(explanation, out)

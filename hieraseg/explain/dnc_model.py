@@ -153,6 +153,17 @@ class DNCModel:
         return self.classifier.num_classes
 
     @property
+    def hierarchy(self):
+        """The class hierarchy of a hierarchical DNC model (sub-centroids for every node,
+        ``num_classes`` = V nodes), else None."""
+        return getattr(self.classifier, 'hierarchy', None)
+
+    @property
+    def num_leaves(self) -> int:
+        """The label classes (the hierarchy's leaves, or ``num_classes``)."""
+        return self.hierarchy.num_leaves if self.hierarchy is not None else self.num_classes
+
+    @property
     def num_sub_centroids(self) -> int:
         return self.classifier.num_sub_centroids
 
@@ -166,6 +177,9 @@ class DNCModel:
 
     @property
     def class_names(self) -> List[str]:
+        """A name per class (per node, in the node layout, for a hierarchical model)."""
+        if self.hierarchy is not None:
+            return [str(n) for level in self.hierarchy.classes for n in level]
         names = list(self.dataset_meta.get('classes') or [])
         if len(names) != self.num_classes:
             names = [f'class {i}' for i in range(self.num_classes)]

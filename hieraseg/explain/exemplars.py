@@ -2,10 +2,13 @@
 
 One pass over the training set (its TEST pipeline, model in eval mode) keeps, for every
 class c and sub-centroid k, the training sample of class c whose classifier feature is
-most similar to ``p_{c,k}``. A sample is an image for classification and one position of
-the embedding map (a pixel of the feature map, i.e. a small region of the image) for
-segmentation. The search is vectorised per batch: similarities of the batch's features to
-all C*K centroids, then a scatter-max per (c, k) slot.
+most similar to ``p_{c,k}``. For a hierarchical DNC model the "classes" are all nodes of
+the hierarchy: a pixel is a sample of every node on its label's root-to-leaf path, so the
+exemplar of a coarse node's sub-centroid is the nearest pixel of any of its leaves. A
+sample is an image for classification and one position of the embedding map (a pixel of
+the feature map, i.e. a small region of the image) for segmentation. The search is
+vectorised per batch: similarities of the batch's features to all C*K centroids, then a
+scatter-max per (c, k) slot.
 
 The result is written as JSON next to the checkpoint (:func:`save_exemplars`) and can
 replace the centroids of a copy of the checkpoint (:func:`write_real_observation_checkpoint`),
@@ -239,15 +242,22 @@ def find_exemplars(dnc: DNCModel,
     search = NearestSampleSearch(dnc.classifier.centroids.detach(),
                                  len(SEG_INFO if seg else CLS_INFO))
     seen = 0
+    # one row per level: the level's node (global index) of every leaf label
+    paths = dnc.hierarchy.leaf_to_node.to(dnc.device) if dnc.hierarchy is not None else None
     with tqdm(total=len(dataset), unit='img', desc='exemplar search',
               disable=not progress) as bar:
         for samples in loader:
             emb = dnc.embed(samples)
             if seg:
-                features, labels, info = _segmentation_batch(emb, seen, dnc.num_classes)
+                features, labels, info = _segmentation_batch(emb, seen, dnc.num_leaves)
             else:
                 features, labels, info = _classification_batch(emb, seen)
-            search.update(features, labels, info)
+            if paths is None:
+                search.update(features, labels, info)
+            else:  # every node on the label's path; -1 (no label) stays -1
+                for nodes in paths:
+                    search.update(features, torch.where(labels >= 0, nodes[labels.clamp(
+                        min=0)], labels), info)
             seen += len(samples)
             bar.update(len(samples))
 
@@ -255,6 +265,9 @@ def find_exemplars(dnc: DNCModel,
     if len(classes) != dnc.num_classes:
         classes = dnc.class_names
     records, missing = [], []
+    if dnc.hierarchy is not None:
+        node_level = [level for level, size in enumerate(dnc.hierarchy.level_sizes)
+                      for _ in range(size)]
     found = search.found.cpu()
     sims, infos = search.similarity.cpu(), search.info.cpu()
     for c in range(dnc.num_classes):
@@ -267,6 +280,8 @@ def find_exemplars(dnc: DNCModel,
             record = dict(**{'class': c}, class_name=classes[c], sub_centroid=k,
                           similarity=float(sims[c, k]), index=row['index'],
                           img_path=info.get('img_path'))
+            if dnc.hierarchy is not None:
+                record['level'] = int(node_level[c])
             if seg:
                 record.update(seg_map_path=info.get('seg_map_path'),
                               pixel=[row['y'], row['x']],

@@ -21,7 +21,8 @@ from .exemplars import exemplar_lookup
 
 __all__ = [
     'ClassEvidence', 'ClassificationExplanation', 'SegmentationExplanation',
-    'explain_classification', 'explain_segmentation', 'image_to_feature_index'
+    'explain_classification', 'explain_segmentation', 'image_to_feature_index', 'WinnerMaps',
+    'winner_maps'
 ]
 
 
@@ -187,10 +188,32 @@ class SegmentationExplanation:
         return '\n'.join(lines)
 
 
+@dataclass
+class WinnerMaps:
+    """What :func:`winner_maps` computes for one image.
+
+    image: ``[H, W, 3]`` RGB uint8 at the prediction's size; prediction: ``[H, W]`` long
+    (leaf) classes; best_k / best_sim: ``[h, w, C]`` winning sub-centroid of every class
+    (node) and its cosine at each embedding cell; rows / cols: ``[H, W]`` the embedding
+    cell of every output pixel; palette: a colour per leaf class.
+    """
+    image: np.ndarray
+    prediction: torch.Tensor
+    best_k: torch.Tensor
+    best_sim: torch.Tensor
+    rows: torch.Tensor
+    cols: torch.Tensor
+    palette: List[List[int]]
+
+    def of(self, classes: torch.Tensor):
+        """``(sub_centroid, similarity)`` ``[H, W]`` of class map ``classes [H, W]``."""
+        return (self.best_k[self.rows, self.cols, classes],
+                self.best_sim[self.rows, self.cols, classes])
+
+
 @torch.no_grad()
-def explain_segmentation(dnc: DNCModel, image_path: str,
-                         exemplars: Optional[dict] = None) -> SegmentationExplanation:
-    """The prediction and per-pixel winning sub-centroid map of one image."""
+def winner_maps(dnc: DNCModel, image_path: str) -> WinnerMaps:
+    """The model's prediction of one image and every class's winning sub-centroid."""
     if dnc.task != SEGMENTATION:
         raise ValueError(f'explain_segmentation needs a segmentor, {dnc.config_path} is a '
                          f'{dnc.task} model')
@@ -210,20 +233,27 @@ def explain_segmentation(dnc: DNCModel, image_path: str,
     rows = image_to_feature_index(out_h, img_shape[0], emb.inputs_shape[0], height)
     cols = image_to_feature_index(out_w, img_shape[1], emb.inputs_shape[1], width)
     rr, cc = rows[:, None].expand(out_h, out_w), cols[None, :].expand(out_h, out_w)
-    sub_centroid = best_k[rr, cc, prediction]
-    similarity = best_sim[rr, cc, prediction]
     if image.shape[:2] != (out_h, out_w):  # the prediction is at the original size
         image = F.interpolate(torch.from_numpy(image).permute(2, 0, 1)[None].float(),
                               size=(out_h, out_w), mode='bilinear')[0]
         image = image.permute(1, 2, 0).round().clamp(0, 255).byte().numpy()
     palette = dnc.dataset_meta.get('palette')
-    if not palette or len(palette) < dnc.num_classes:
-        palette = default_palette(dnc.num_classes)
+    if not palette or len(palette) < dnc.num_leaves:
+        palette = default_palette(dnc.num_leaves)
+    return WinnerMaps(image, prediction, best_k, best_sim, rr, cc,
+                      [list(map(int, p)) for p in palette])
+
+
+def explain_segmentation(dnc: DNCModel, image_path: str,
+                         exemplars: Optional[dict] = None) -> SegmentationExplanation:
+    """The prediction and per-pixel winning sub-centroid map of one image."""
+    maps = winner_maps(dnc, image_path)
+    sub_centroid, similarity = maps.of(maps.prediction)
     names = (exemplars or {}).get('classes') or dnc.class_names
     return SegmentationExplanation(
-        image_path=image_path, image=image, prediction=prediction.numpy(),
+        image_path=image_path, image=maps.image, prediction=maps.prediction.numpy(),
         sub_centroid=sub_centroid.numpy(), similarity=similarity.numpy(),
-        class_names=[str(n) for n in names], palette=[list(map(int, p)) for p in palette],
+        class_names=[str(n) for n in names], palette=maps.palette,
         num_sub_centroids=dnc.num_sub_centroids,
         exemplars=exemplar_lookup(exemplars) if exemplars else {})
 

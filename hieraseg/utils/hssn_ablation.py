@@ -16,6 +16,10 @@ from typing import Dict, List, Sequence
 
 FLAT_CONFIG = 'configs/hssn/fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
 HSSN_CONFIG = 'configs/hssn/hssn-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
+DNC_CONFIG = 'configs/dnc/dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
+HIERA_DNC_CONFIG = 'configs/hssn/hiera-dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
+# configs whose model predicts leaves only (evaluated with FLAT_DECODER)
+FLAT_CONFIGS = (FLAT_CONFIG, DNC_CONFIG)
 SPLITS = ('val', 'val_shifted')
 # the flat model's leaf argmax, its parents read off the leaf (mmseg's own inference)
 FLAT_DECODER = 'leaf'
@@ -53,6 +57,28 @@ ROWS: Dict[str, dict] = {
                     cfg_options={'optim_wrapper.optimizer.lr': 0.1}),
     'recipe_lr2': dict(label='recipe, lr x2', config=HSSN_CONFIG, decode_head={},
                        cfg_options={'optim_wrapper.optimizer.lr': 0.1}),
+    # nearest sub-centroids: flat DNC-FCN, and hierarchical DNC (the recipe's losses on
+    # sub-centroid node logits; issue 15)
+    'dnc': dict(label='DNC (flat, K=4)', config=DNC_CONFIG, decode_head={}),
+    'hiera_dnc': dict(label='hierarchical DNC (recipe, K=4)', config=HIERA_DNC_CONFIG,
+                      decode_head={}),
+    # the sub-centroids start from random directions and are first placed from the data
+    # (and clustered) after 200 iterations, not from the untrained network's features
+    'hiera_dnc_begin200': dict(
+        label='hierarchical DNC (recipe, K=4), clustering from iteration 200',
+        config=HIERA_DNC_CONFIG, decode_head={},
+        cfg_options={'custom_hooks': [dict(type='SinkhornClusteringHook', momentum=0.99,
+                                           memory_size=500, begin=200)]}),
+    # ... and with every per-level LayerNorm scale kept >= 1 (a rare leaf's scale shrank
+    # towards 0 under the focal tree-min)
+    'hiera_dnc_begin200_scale1': dict(
+        label='hierarchical DNC (recipe), from iteration 200, logit scales >= 1',
+        config=HIERA_DNC_CONFIG, decode_head=dict(min_logit_scale=1.0),
+        cfg_options={'custom_hooks': [dict(type='SinkhornClusteringHook', momentum=0.99,
+                                           memory_size=500, begin=200)]}),
+    # without the focal tree-min term, which collapses the sub-centroid logits (README)
+    'hiera_dnc_ce_tt': dict(label='hierarchical DNC, CE per level + TT (no FTM)',
+                            config=HIERA_DNC_CONFIG, decode_head=dict(loss_decode=_CE)),
 }
 PAPER_ROWS = ('cce', 'bce', 'focal', 'tm', 'ftm', 'ftm_tt')
 DEFAULT_ROWS = PAPER_ROWS + ('recipe', )
@@ -60,7 +86,7 @@ DEFAULT_ROWS = PAPER_ROWS + ('recipe', )
 
 def decoders(row: str) -> Sequence[str]:
     """The inference variants a row is evaluated with."""
-    return (FLAT_DECODER, ) if ROWS[row]['config'] == FLAT_CONFIG else HSSN_DECODERS
+    return (FLAT_DECODER, ) if ROWS[row]['config'] in FLAT_CONFIGS else HSSN_DECODERS
 
 
 def apply_row(cfg, row: str, data_root: str, iters: int, seed: int, work_dir: str):

@@ -11,17 +11,20 @@ from mmengine.logging import MessageHub
 import hieraseg.engine.hooks.sinkhorn_clustering_hook as hook_module
 from hieraseg.engine.hooks import SinkhornClusteringHook
 from hieraseg.engine.hooks.sinkhorn_clustering_hook import CHECKPOINT_KEY
-from hieraseg.models.utils import SubCentroidClassifier, init_sub_centroids
+from hieraseg.models.utils import (HieraSubCentroidClassifier, SubCentroidClassifier,
+                                   init_sub_centroids)
 
 
 class TinyDNC(nn.Module):
-    """A linear embedding + sub-centroid classifier (stands in for a DNC head)."""
+    """A linear embedding + sub-centroid classifier (stands in for a DNC head); with a
+    ``hierarchy``, a hierarchical one (logits over all nodes, leaf labels)."""
 
-    def __init__(self, num_classes=4, k=2, dim=8, seed=0):
+    def __init__(self, num_classes=4, k=2, dim=8, seed=0, hierarchy=None):
         super().__init__()
         torch.manual_seed(seed)
         self.embed = nn.Linear(dim, dim)
-        self.classifier = SubCentroidClassifier(num_classes, k, dim)
+        self.classifier = SubCentroidClassifier(num_classes, k, dim) if hierarchy is None \
+            else HieraSubCentroidClassifier(hierarchy, k, dim)
 
     def train_forward(self, x, labels):
         logits = self.classifier(self.embed(x))
@@ -47,7 +50,8 @@ def run_iters(hook, model, iters, start=0, seed=0, n=32):
     g = torch.Generator().manual_seed(seed)
     for it in range(start, start + iters):
         x = torch.randn(n, 8, generator=g)
-        labels = torch.randint(0, model.classifier.num_classes, (n, ), generator=g)
+        num_labels = getattr(model.classifier, 'num_leaves', model.classifier.num_classes)
+        labels = torch.randint(0, num_labels, (n, ), generator=g)
         model.train_forward(x, labels)
         hook.after_train_iter(fake_runner(model, it), it)
 

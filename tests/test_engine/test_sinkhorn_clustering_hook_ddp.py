@@ -2,6 +2,7 @@
 import gc
 from datetime import timedelta
 
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -13,7 +14,11 @@ NUM_CLASSES = 5
 MEMORY_SIZE = 12
 
 
-def train_and_collect(rank):
+# 5 leaves -> 2 nodes, for the hierarchical run
+HIERARCHY = dict(classes=[['a', 'b', 'c', 'd', 'e'], ['abc', 'de']], parents=[[0, 0, 0, 1, 1]])
+
+
+def train_and_collect(rank, hierarchical):
     """A few DDP steps with the hook; returns every rank's final state (gathered)."""
     from types import SimpleNamespace
 
@@ -26,7 +31,8 @@ def train_and_collect(rank):
     class Model(TinyDNC):
         forward = TinyDNC.train_forward
 
-    model = Model(num_classes=NUM_CLASSES, k=3, seed=0)
+    model = Model(num_classes=NUM_CLASSES, k=3, seed=0,
+                  hierarchy=HIERARCHY if hierarchical else None)
     # broadcast_buffers=False: DDP must not re-sync the centroids at each forward, so
     # equality at the end comes from the hook alone.
     ddp = DistributedDataParallel(model, broadcast_buffers=False)
@@ -64,7 +70,7 @@ def train_and_collect(rank):
     return gathered, local_counts
 
 
-def worker(rank, rendezvous_file, result_file):
+def worker(rank, rendezvous_file, result_file, hierarchical):
     torch.set_num_threads(1)
     # a file rendezvous needs no free port; the timeout turns a lost peer into an error
     dist.init_process_group('gloo', init_method=f'file://{rendezvous_file}', rank=rank,
@@ -72,7 +78,7 @@ def worker(rank, rendezvous_file, result_file):
     try:
         # In a function of its own, so that the DDP objects are gone before the process
         # group is destroyed (the reverse order can hang at exit).
-        gathered, total_counts = train_and_collect(rank)
+        gathered, total_counts = train_and_collect(rank, hierarchical)
         if rank == 0:
             torch.save(dict(gathered=gathered, total_counts=total_counts), result_file)
         # DDP's reducer sits in reference cycles: free it now, while the group exists; freed
@@ -84,12 +90,15 @@ def worker(rank, rendezvous_file, result_file):
         dist.destroy_process_group()
 
 
-def test_identical_centroids_and_memory_on_both_ranks(tmp_path):
+@pytest.mark.parametrize('hierarchical', [False, True])
+def test_identical_centroids_and_memory_on_both_ranks(tmp_path, hierarchical):
+    """Flat DNC, and hierarchical DNC (every node, coarse ones included)."""
     result_file = str(tmp_path / 'result.pth')
-    mp.spawn(worker, args=(str(tmp_path / 'rendezvous'), result_file), nprocs=WORLD_SIZE,
-             join=True)
+    mp.spawn(worker, args=(str(tmp_path / 'rendezvous'), result_file, hierarchical),
+             nprocs=WORLD_SIZE, join=True)
     result = torch.load(result_file, weights_only=True)
     centroids, features, counts, correct = result['gathered']
+    assert centroids[0].shape[0] == (7 if hierarchical else 5)  # every node's
     assert torch.equal(centroids[0], centroids[1])
     assert torch.equal(features[0], features[1])
     assert torch.equal(counts[0], counts[1])

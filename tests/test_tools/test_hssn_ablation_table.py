@@ -21,7 +21,8 @@ def test_every_row_builds(row, mmseg_scope):
     adapt_cfg_to_device(cfg)
     model = MODELS.build(cfg.model)
     is_flat = decoders(row) == ('leaf', )
-    assert is_flat == row.startswith('cce')  # the flat rows: cce and its control
+    # the flat rows: cce, its control and flat DNC
+    assert is_flat == (row.startswith('cce') or row == 'dnc')
     assert hasattr(model.decode_head, 'hierarchy') != is_flat
     assert set(PAPER_ROWS) <= set(ROWS)
 

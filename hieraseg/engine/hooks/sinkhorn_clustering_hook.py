@@ -31,6 +31,14 @@ worst over classes; collapse shows as values near 1), ``dnc_dead_classes``,
 ``dnc_empty_classes``, ``dnc_moved_centroids``; at every logger interval one line names
 the three classes with the lowest correct share.
 
+Hierarchical classifiers (:class:`HieraSubCentroidClassifier`, sub-centroids for every node
+of a class hierarchy) get one memory per LEAF, filled with the leaf labels; the leaf
+sub-centroids are clustered as above (with the rescues), then every coarser level's nodes
+over their descendant leaves' memories, one batched Sinkhorn call per level
+(:func:`~hieraseg.models.utils.hiera_clustering.cluster_level`): data-driven
+initialisation and momentum update as for leaves; a node with no feature keeps its
+sub-centroids (logged once). The rescues are the leaves' only.
+
 The memories (with that clustering state) are saved in checkpoints under
 ``checkpoint['dnc_memory']`` and restored on resume (``after_load_checkpoint``); the
 centroids are model buffers and travel with the model's state dict.
@@ -47,9 +55,10 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from torch import Tensor
 
-from hieraseg.models.utils import (FeatureMemory, SubCentroidClassifier, cluster_memory,
-                                   init_sub_centroids, reseed_sub_centroids,
-                                   subsample_per_class)
+from hieraseg.models.utils import (FeatureMemory, HieraSubCentroidClassifier,
+                                   SubCentroidClassifier, cluster_memory, init_sub_centroids,
+                                   reseed_sub_centroids, subsample_per_class)
+from .hiera_clustering_mixin import HieraClusteringMixin, _leaves
 
 __all__ = ['SinkhornClusteringHook']
 
@@ -69,7 +78,7 @@ def _all_gather_rows(x: Tensor) -> Tensor:
 
 
 @HOOKS.register_module()
-class SinkhornClusteringHook(Hook):
+class SinkhornClusteringHook(HieraClusteringMixin, Hook):
     """Sub-centroid discovery for DNC heads (Sinkhorn-Knopp + momentum update).
 
     Args:
@@ -164,7 +173,7 @@ class SinkhornClusteringHook(Hook):
                     f'SinkhornClusteringHook: memory_size={self.memory_size} is smaller '
                     f'than the {clf.num_sub_centroids} sub-centroids per class of '
                     f'{name!r}; every class needs at least K features to cluster')
-            memory = FeatureMemory(clf.num_classes, self.memory_size, clf.feat_dim,
+            memory = FeatureMemory(_leaves(clf).num_classes, self.memory_size, clf.feat_dim,
                                    dtype=self.memory_dtype,
                                    num_sub_centroids=clf.num_sub_centroids)
             self.memories[name] = memory.to(clf.centroids.device)
@@ -228,7 +237,9 @@ class SinkhornClusteringHook(Hook):
         for name, clf in self.classifiers:
             self.update_memory(name, clf, runner.iter)
             if do_cluster:
-                self.cluster(name, clf, runner)
+                self.cluster(name, _leaves(clf), runner)
+                if isinstance(clf, HieraSubCentroidClassifier):
+                    self.cluster_coarse_levels(name, clf)
 
     @torch.no_grad()
     def update_memory(self, name: str, clf: SubCentroidClassifier, step: int = 0) -> None:
@@ -241,34 +252,35 @@ class SinkhornClusteringHook(Hook):
                     torch.zeros(0, dtype=torch.long, device=device))
         feats, labels = kept[0].to(device), kept[1].to(device)
 
+        num_classes = _leaves(clf).num_classes
         finite = torch.isfinite(feats).all(dim=1)
-        in_range = (labels >= 0) & (labels < clf.num_classes)
+        in_range = (labels >= 0) & (labels < num_classes)
         good = finite & in_range
         if not bool(good.all()):
             print_log(f'SinkhornClusteringHook: {name}: dropped '
                       f'{int((~finite).sum())} non-finite features and '
-                      f'{int((~in_range).sum())} labels outside [0, {clf.num_classes}) '
+                      f'{int((~in_range).sum())} labels outside [0, {num_classes}) '
                       'before clustering', logger='current', level=logging.WARNING)
             feats, labels = feats[good], labels[good]
 
         generator = torch.Generator(device=device)
         generator.manual_seed(self.seed + 1000003 * step + get_rank())
         per_rank = math.ceil(self.memory_size / get_world_size())
-        idx = subsample_per_class(labels, per_rank, clf.num_classes, generator)
+        idx = subsample_per_class(labels, per_rank, num_classes, generator)
         feats, labels = feats[idx], labels[idx]
-        correct = clf.predict_embedded(feats) == labels if feats.shape[0] else \
+        correct = clf.correct_embedded(feats, labels) if feats.shape[0] else \
             torch.zeros(0, dtype=torch.bool, device=device)
 
         feats = _all_gather_rows(feats)
         meta = _all_gather_rows(torch.stack([labels, correct.long()], dim=1))
         memory.enqueue(feats, meta[:, 0], meta[:, 1].bool())
 
-    def _class_name(self, c: int, num_classes: int) -> str:
-        names = self.class_names
+    def _class_name(self, c: int, num_classes: int, names=None) -> str:
+        names = self.class_names if names is None else names
         return str(names[c]) if names is not None and len(names) == num_classes else str(c)
 
     def _log_once(self, name: str, event: str, classes: Tensor, num_classes: int,
-                  message: str) -> None:
+                  message: str, node_names=None) -> None:
         """Log ``message`` with the names of ``classes`` ([C] bool) not yet logged for
         ``event``."""
         seen = self._logged.setdefault(name, set())
@@ -277,11 +289,11 @@ class SinkhornClusteringHook(Hook):
         if not new:
             return
         seen.update((event, c) for c in new)
-        names = ', '.join(self._class_name(c, num_classes) for c in new[:20])
+        names = ', '.join(self._class_name(c, num_classes, node_names) for c in new[:20])
         if len(new) > 20:
             names += f' and {len(new) - 20} more'
         print_log(f'SinkhornClusteringHook: {name}: {message}: {names}', logger='current',
-                  level=logging.WARNING if event != 'init' else logging.INFO)
+                  level=logging.INFO if event.startswith('init') else logging.WARNING)
 
     @torch.no_grad()
     def cluster(self, name: str, clf: SubCentroidClassifier, runner=None):

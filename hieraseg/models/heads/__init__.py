@@ -7,3 +7,7 @@ __all__ = [
     'HieraHeadMixin', 'HieraSepASPPHead', 'HieraFCNHead', 'HieraUPerHead'
 ]
 __all__ += ['DNCClsHead', 'DNCFCNHead', 'DNCASPPHead', 'DNCSepASPPHead', 'DNCUPerHead']
+from .hiera_dnc_heads import (HieraDNCFCNHead, HieraDNCHeadMixin,  # noqa: E402
+                              HieraDNCSepASPPHead, HieraDNCUPerHead)
+
+__all__ += ['HieraDNCHeadMixin', 'HieraDNCFCNHead', 'HieraDNCSepASPPHead', 'HieraDNCUPerHead']

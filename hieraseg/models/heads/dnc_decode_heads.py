@@ -82,7 +82,7 @@ class DNCDecodeHeadMixin:
         self.contrast_temperature = float(contrast_temperature)
         self._train_forward = None
 
-    def embed(self, feat: Tensor) -> Tensor:
+    def project(self, feat: Tensor) -> Tensor:
         """Per-pixel embeddings ``[B, D, H, W]`` (not yet normalised) of head features."""
         if self.dropout is not None:
             feat = self.dropout(feat)
@@ -90,7 +90,7 @@ class DNCDecodeHeadMixin:
 
     def cls_seg(self, feat: Tensor) -> Tensor:
         """Logits ``[B, C, H, W]`` of head features ``[B, channels, H, W]``."""
-        emb = self.embed(feat)
+        emb = self.project(feat)
         batch, dim, height, width = emb.shape
         flat = emb.permute(0, 2, 3, 1).reshape(-1, dim)
         logits, sims = self.classifier(flat, return_similarities=True)
@@ -105,9 +105,15 @@ class DNCDecodeHeadMixin:
         check_label_range(self._stack_batch_gt(batch_data_samples), self.num_classes,
                           self.ignore_index, type(self).__name__, batch_data_samples)
         losses = super().loss_by_feat(seg_logits, batch_data_samples)
+        losses.update(self.keep_for_clustering(batch_data_samples))
+        return losses
+
+    def keep_for_clustering(self, batch_data_samples) -> dict:
+        """Hands the labelled pixels' embeddings of the last training forward to the
+        classifier (for the clustering hook); returns the optional sub-centroid losses."""
         cached, self._train_forward = self._train_forward, None
         if cached is None:
-            return losses
+            return {}
         flat, sims, size = cached
         labels = self._stack_batch_gt(batch_data_samples)  # [B, 1, H_img, W_img]
         labels = F.interpolate(labels.float(), size=size, mode='nearest')
@@ -116,12 +122,11 @@ class DNCDecodeHeadMixin:
             (labels < self.num_classes)
         labels = labels[valid]
         self.classifier.keep_for_clustering(flat[valid], labels)
-        losses.update(self.classifier.auxiliary_losses(
+        return self.classifier.auxiliary_losses(
             sims[valid], labels,
             contrast_weight=self.loss_contrast_weight,
             compact_weight=self.loss_compact_weight,
-            contrast_temperature=self.contrast_temperature))
-        return losses
+            contrast_temperature=self.contrast_temperature)
 
 
 @MODELS.register_module()

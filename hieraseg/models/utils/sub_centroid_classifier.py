@@ -91,10 +91,20 @@ class SubCentroidClassifier(nn.Module):
         self.register_buffer('class_stale', torch.zeros(num_classes, dtype=torch.long))
         self.register_buffer('centroid_stale',
                              torch.zeros(num_classes, num_sub_centroids, dtype=torch.long))
-        self.norm = nn.LayerNorm(num_classes) if logit_norm == 'layernorm' else None
+        self.norm = self._build_logit_norm()
         self.feat_norm_type = feat_norm
         self.feat_norm = nn.LayerNorm(feat_dim) if feat_norm == 'layernorm' else None
         self._kept: Optional[Tuple[Tensor, Tensor]] = None
+
+    def _build_logit_norm(self) -> Optional[nn.Module]:
+        """The learnable score normalisation (``'layernorm'``), or None."""
+        return nn.LayerNorm(self.num_classes) if self.logit_norm == 'layernorm' else None
+
+    def normalise_scores(self, scores: Tensor) -> Tensor:
+        """Logits ``[N, C]`` from scores ``[N, C]`` (best cosine per class)."""
+        if self.norm is not None:
+            return self.norm(scores)
+        return scores / self.temperature
 
     def extra_repr(self) -> str:
         return (f'num_classes={self.num_classes}, num_sub_centroids='
@@ -142,10 +152,7 @@ class SubCentroidClassifier(nn.Module):
 
     def logits_from_similarities(self, sims: Tensor) -> Tensor:
         """Logits ``[N, C]`` from similarities ``[N, C, K]`` (max over K, then normalise)."""
-        scores = sims.amax(dim=2)
-        if self.norm is not None:
-            return self.norm(scores)
-        return scores / self.temperature
+        return self.normalise_scores(sims.amax(dim=2))
 
     def forward(self, features: Tensor, return_similarities: bool = False):
         """Classify features ``[N, D]``.
@@ -166,6 +173,12 @@ class SubCentroidClassifier(nn.Module):
     def predict_embedded(self, x: Tensor) -> Tensor:
         """Predicted class ``[N]`` of embedded features ``[N, D]`` (as kept for the hook)."""
         return self.logits_from_similarities(self.similarities_embedded(x)).argmax(dim=1)
+
+    @torch.no_grad()
+    def correct_embedded(self, x: Tensor, labels: Tensor) -> Tensor:
+        """``[N]`` bool: embedded features ``[N, D]`` that this classifier classifies as
+        their labels ``[N]`` (the clustering hook's "correctly classified" mark)."""
+        return self.predict_embedded(x) == labels
 
     # --- what the clustering hook reads -----------------------------------------------
     def keep_for_clustering(self, features: Tensor, labels: Tensor) -> None:

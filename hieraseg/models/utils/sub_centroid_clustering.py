@@ -38,7 +38,8 @@ from .sinkhorn import check_sinkhorn_args, sinkhorn_log_knn
 REBUILD_FRACTION = 4
 
 __all__ = [
-    'ClusteringResult', 'assign_sub_centroids', 'cluster_sub_centroids', 'cluster_memory',
+    'ClusteringResult', 'assign_sub_centroids', 'assign_from_similarities',
+    'cluster_sub_centroids', 'cluster_memory',
     'momentum_update_centroids', 'farthest_point_seeds', 'init_sub_centroids',
     'reseed_sub_centroids'
 ]
@@ -117,6 +118,14 @@ def assign_sub_centroids(centroids: Tensor, features: Tensor, valid: Tensor,
         features = features.float()  # half matmuls are slow (or missing) on the CPU
     # [C, K, N]: features last, the layout the Sinkhorn reductions want.
     sims_t = torch.bmm(centroids.to(features.dtype), features.transpose(1, 2))
+    return assign_from_similarities(sims_t, valid, epsilon, iters)
+
+
+@torch.no_grad()
+def assign_from_similarities(sims_t: Tensor, valid: Tensor, epsilon: float = 0.05,
+                             iters: int = 3) -> Tensor:
+    """:func:`assign_sub_centroids` from similarities ``[C, K, N]`` already computed
+    (features last); returns ``[C, N]`` long in ``[0, K)``, -1 where ``valid`` is False."""
     log_q = sinkhorn_log_knn(sims_t, valid, epsilon=epsilon, iters=iters)
     # argmax over the K rows, as K - 1 comparisons of contiguous [C, N] slices (a strided
     # argmax over a tiny dimension is several times slower); ties go to the lower k.

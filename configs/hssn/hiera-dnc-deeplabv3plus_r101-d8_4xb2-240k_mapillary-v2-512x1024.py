@@ -1,0 +1,12 @@
+# Hierarchical DNC (issue 15) on Mapillary Vistas 2.0, 124 -> 16 -> 4: the HSSN config beside it
+# (hssn-deeplabv3plus_r101-d8_4xb2-240k_mapillary-v2-512x1024.py: DeepLabV3+ R101-D8, hieraseg's
+# HSSN recipe, same schedule) with the parametric node classifier replaced by a projection and K=10
+# cosine sub-centroids for every node of the hierarchy (node logits normalised per level), moved by
+# the SinkhornClusteringHook (coarse nodes over their descendant leaves' features).
+_base_ = ['./hssn-deeplabv3plus_r101-d8_4xb2-240k_mapillary-v2-512x1024.py']
+model = dict(
+    decode_head=dict(
+        type='HieraDNCSepASPPHead', num_sub_centroids=10, logit_norm='layernorm'))
+# Up to 500 pixel embeddings per leaf class, gathered from all GPUs, clustered every
+# iteration; interval 1, momentum 0.999, epsilon 0.05, 3 Sinkhorn iterations: the defaults.
+custom_hooks = [dict(type='SinkhornClusteringHook', memory_size=500, memory_dtype='float16')]
