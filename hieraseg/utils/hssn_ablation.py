@@ -29,6 +29,8 @@ _FTM = dict(type='TreeMinLoss', gamma=2.0, reduction_mode='node_sum')
 _TM = dict(_FTM, gamma=0.0)
 _TT = dict(type='TreeTripletLoss', loss_weight=0.5, max_triplets_per_class=200)
 _CE = dict(type='HieraCrossEntropyLoss')
+# configs/_base_/hssn_recipe.py's hssn_loss_decode
+_RECIPE = [dict(_FTM, loss_weight=5.0), _CE]
 
 
 def _hssn(loss_decode, loss_triplet=None, **head):
@@ -61,24 +63,25 @@ ROWS: Dict[str, dict] = {
     # sub-centroid node logits; issue 15)
     'dnc': dict(label='DNC (flat, K=4)', config=DNC_CONFIG, decode_head={}),
     'hiera_dnc': dict(label='hierarchical DNC (recipe, K=4)', config=HIERA_DNC_CONFIG,
-                      decode_head={}),
+                      decode_head=dict(loss_decode=_RECIPE)),
     # the sub-centroids start from random directions and are first placed from the data
     # (and clustered) after 200 iterations, not from the untrained network's features
     'hiera_dnc_begin200': dict(
         label='hierarchical DNC (recipe, K=4), clustering from iteration 200',
-        config=HIERA_DNC_CONFIG, decode_head={},
+        config=HIERA_DNC_CONFIG, decode_head=dict(loss_decode=_RECIPE),
         cfg_options={'custom_hooks': [dict(type='SinkhornClusteringHook', momentum=0.99,
                                            memory_size=500, begin=200)]}),
     # ... and with every per-level LayerNorm scale kept >= 1 (a rare leaf's scale shrank
     # towards 0 under the focal tree-min)
     'hiera_dnc_begin200_scale1': dict(
         label='hierarchical DNC (recipe), from iteration 200, logit scales >= 1',
-        config=HIERA_DNC_CONFIG, decode_head=dict(min_logit_scale=1.0),
+        config=HIERA_DNC_CONFIG, decode_head=dict(loss_decode=_RECIPE, min_logit_scale=1.0),
         cfg_options={'custom_hooks': [dict(type='SinkhornClusteringHook', momentum=0.99,
                                            memory_size=500, begin=200)]}),
-    # without the focal tree-min term, which collapses the sub-centroid logits (README)
-    'hiera_dnc_ce_tt': dict(label='hierarchical DNC, CE per level + TT (no FTM)',
-                            config=HIERA_DNC_CONFIG, decode_head=dict(loss_decode=_CE)),
+    # without the focal tree-min term, which collapses the sub-centroid logits (README):
+    # the hierarchical DNC configs as shipped (hiera_dnc_loss_decode)
+    'hiera_dnc_ce_tt': dict(label='hierarchical DNC, CE per level + TT (no FTM; as shipped)',
+                            config=HIERA_DNC_CONFIG, decode_head={}),
 }
 PAPER_ROWS = ('cce', 'bce', 'focal', 'tm', 'ftm', 'ftm_tt')
 DEFAULT_ROWS = PAPER_ROWS + ('recipe', )
