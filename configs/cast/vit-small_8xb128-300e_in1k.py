@@ -3,7 +3,7 @@
 # RandomErasing, label smoothing) on 14x14 patch tokens, no superpixels.
 _base_ = [
     'mmpretrain::_base_/datasets/imagenet_bs64_swin_224.py',
-    'mmpretrain::_base_/schedules/imagenet_bs1024_adamw_swin.py',
+    '../_base_/schedules/deit_adamw_300e_bs1024.py',
     'mmpretrain::_base_/default_runtime.py', '../_base_/hieraseg.py'
 ]
 model = dict(
@@ -23,17 +23,3 @@ model = dict(
     ],
     train_cfg=dict(augments=[dict(type='Mixup', alpha=0.8), dict(type='CutMix', alpha=1.0)]))
 train_dataloader = dict(batch_size=128)
-optim_wrapper = dict(
-    optimizer=dict(lr=5e-4 * 1024 / 512),
-    paramwise_cfg=dict(
-        norm_decay_mult=0.0,
-        bias_decay_mult=0.0,
-        flat_decay_mult=0.0,
-        custom_keys={
-            '.cls_token': dict(decay_mult=0.0),
-            '.pos_embed': dict(decay_mult=0.0)
-        }))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, end=5, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True, begin=5)
-]

@@ -19,17 +19,16 @@ Layout (mmpretrain ``CustomDataset`` with an annotation file)::
 Generation is deterministic given the seed.
 """
 import colorsys
-import json
 import os
 import os.path as osp
-import shutil
-import tempfile
 from typing import Dict, Tuple
 
 import numpy as np
 from mmpretrain.datasets import CustomDataset
 from mmpretrain.registry import DATASETS
 from PIL import Image
+
+from .generated_folder import write_generated_dataset
 
 TOY_OBJECT_CLASSES = ('disc', 'square', 'triangle', 'cross')
 CLASS_HUES = (0.0, 0.15, 0.35, 0.62)  # red, yellow, green, blue
@@ -110,46 +109,25 @@ def generate_toy_objects(root: str, num_train: int = 400, num_val: int = 100, si
     """
     manifest = dict(name='toy_objects', num_train=num_train, num_val=num_val, size=size,
                     seed=seed, classes=list(TOY_OBJECT_CLASSES), class_hues=class_hues)
-    manifest_path = osp.join(root, MANIFEST)
-    if osp.exists(root):
-        existing = None
-        if osp.isfile(manifest_path):
-            with open(manifest_path) as f:
-                existing = json.load(f)
-        if existing == manifest:
-            return manifest
-        if existing is not None or os.listdir(root):
-            raise FileExistsError(
-                f'{root} exists and is not a toy_objects data set made with {manifest} '
-                f'(found {existing}); remove it or choose another folder')
-    parent = osp.dirname(osp.abspath(root))
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix='.toy_objects_', dir=parent)
-    try:
+
+    def write(folder: str) -> None:
         rng = np.random.default_rng(seed)
-        os.makedirs(osp.join(staging, 'meta'))
+        os.makedirs(osp.join(folder, 'meta'))
         for split, count in (('train', num_train), ('val', num_val)):
-            os.makedirs(osp.join(staging, 'images', split))
-            os.makedirs(osp.join(staging, 'masks', split))
+            os.makedirs(osp.join(folder, 'images', split))
+            os.makedirs(osp.join(folder, 'masks', split))
             lines = []
             for index in range(count):
                 cls = index % len(TOY_OBJECT_CLASSES)
                 image, mask = render_object_sample(cls, size, rng, class_hues)
                 name = f'{split}_{index:06d}.png'
-                Image.fromarray(image).save(osp.join(staging, 'images', split, name))
-                Image.fromarray(mask).save(osp.join(staging, 'masks', split, name))
+                Image.fromarray(image).save(osp.join(folder, 'images', split, name))
+                Image.fromarray(mask).save(osp.join(folder, 'masks', split, name))
                 lines.append(f'images/{split}/{name} {cls}\n')
-            with open(osp.join(staging, 'meta', f'{split}.txt'), 'w') as f:
+            with open(osp.join(folder, 'meta', f'{split}.txt'), 'w') as f:
                 f.writelines(lines)
-        with open(osp.join(staging, MANIFEST), 'w') as f:
-            json.dump(manifest, f, indent=1)
-        if osp.isdir(root):
-            os.rmdir(root)  # empty, checked above
-        os.replace(staging, root)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return manifest
+
+    return write_generated_dataset(root, manifest, MANIFEST, write)
 
 
 @DATASETS.register_module()

@@ -20,11 +20,8 @@ noise. It comes from its own random stream, so asking for it leaves the other sp
 byte-identical.
 """
 import colorsys
-import json
 import os
 import os.path as osp
-import shutil
-import tempfile
 from typing import Dict, Tuple
 
 import numpy as np
@@ -33,6 +30,7 @@ from mmseg.registry import DATASETS
 from PIL import Image
 
 from hieraseg.hierarchy import TOY_SHAPES_CLASSES
+from .generated_folder import write_generated_dataset
 from .hierarchy_meta import HierarchyMetaMixin
 
 CITY = 'toyville'
@@ -125,30 +123,16 @@ def generate_toy_shapes(root: str,
         classes=list(TOY_SHAPES_CLASSES), layout='cityscapes')
     if num_val_shifted:
         manifest['num_val_shifted'] = num_val_shifted
-    manifest_path = osp.join(root, MANIFEST)
-    if osp.exists(root):
-        existing = None
-        if osp.isfile(manifest_path):
-            with open(manifest_path) as f:
-                existing = json.load(f)
-        if existing == manifest:
-            return manifest
-        if existing is not None or os.listdir(root):
-            raise FileExistsError(
-                f'{root} exists and is not a toy_shapes data set made with {manifest} '
-                f'(found {existing}); remove it or choose another folder')
-    parent = osp.dirname(osp.abspath(root))
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix='.toy_shapes_', dir=parent)
-    try:
+
+    def write(folder: str) -> None:
         rng = np.random.default_rng(seed)
         shifted_rng = np.random.default_rng([seed, 1])
         for split, count in (('train', num_train), ('val', num_val),
                              ('val_shifted', num_val_shifted)):
             if split == 'val_shifted' and not count:
                 continue
-            img_dir = osp.join(staging, 'leftImg8bit', split, CITY)
-            seg_dir = osp.join(staging, 'gtFine', split, CITY)
+            img_dir = osp.join(folder, 'leftImg8bit', split, CITY)
+            seg_dir = osp.join(folder, 'gtFine', split, CITY)
             os.makedirs(img_dir)
             os.makedirs(seg_dir)
             for index in range(count):
@@ -159,15 +143,8 @@ def generate_toy_shapes(root: str,
                 stem = f'{CITY}_{split}_{index:06d}'
                 Image.fromarray(image).save(osp.join(img_dir, stem + IMG_SUFFIX))
                 Image.fromarray(labels).save(osp.join(seg_dir, stem + SEG_SUFFIX))
-        with open(osp.join(staging, MANIFEST), 'w') as f:
-            json.dump(manifest, f, indent=1)
-        if osp.isdir(root):
-            os.rmdir(root)  # empty, checked above
-        os.replace(staging, root)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return manifest
+
+    return write_generated_dataset(root, manifest, MANIFEST, write)
 
 
 @DATASETS.register_module()
