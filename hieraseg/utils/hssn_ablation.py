@@ -82,6 +82,15 @@ ROWS: Dict[str, dict] = {
     # the hierarchical DNC configs as shipped (hiera_dnc_loss_decode)
     'hiera_dnc_ce_tt': dict(label='hierarchical DNC, CE per level + TT (no FTM; as shipped)',
                             config=HIERA_DNC_CONFIG, decode_head={}),
+    # ... with the node scores divided by a temperature (0.1) instead of the per-level
+    # LayerNorm, and with a faster sub-centroid momentum (0.9 instead of the toy's 0.99)
+    'hiera_dnc_ce_tt_temp': dict(label='hierarchical DNC, CE + TT, temperature 0.1',
+                                 config=HIERA_DNC_CONFIG,
+                                 decode_head=dict(logit_norm='temperature')),
+    'hiera_dnc_ce_tt_mom09': dict(
+        label='hierarchical DNC, CE + TT, momentum 0.9', config=HIERA_DNC_CONFIG,
+        decode_head={}, cfg_options={'custom_hooks': [dict(
+            type='SinkhornClusteringHook', momentum=0.9, memory_size=500)]}),
 }
 PAPER_ROWS = ('cce', 'bce', 'focal', 'tm', 'ftm', 'ftm_tt')
 DEFAULT_ROWS = PAPER_ROWS + ('recipe', )
