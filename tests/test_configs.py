@@ -58,3 +58,20 @@ def test_wrong_hierarchy_is_a_config_error():
     with pytest.raises(HierarchyError, match='19 leaf classes but train_dataloader.dataset '
                        r'\(ToyShapesDataset\), used by model.decode_head has 6'):
         check_hierarchy_fits_data(cfg)
+
+
+HIERA_DNC_CONFIGS = [path for path in CONFIGS if osp.basename(path).startswith('hiera-dnc-')]
+
+
+@pytest.mark.parametrize('path', HIERA_DNC_CONFIGS)
+def test_hierarchical_dnc_configs_train_with_the_hierarchical_dnc_objective(path):
+    # not the HSSN recipe they inherit: its 5 x focal tree-min lost leaf classes with
+    # sub-centroid logits (README, "HSSN ablation")
+    recipe = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'hssn_recipe.py'))
+    head = Config.fromfile(osp.join(REPO, path)).model.decode_head
+    assert head.loss_decode == recipe.hiera_dnc_loss_decode
+    assert head.loss_decode != recipe.hssn_loss_decode
+
+
+def test_every_data_set_with_an_hssn_config_has_a_hierarchical_dnc_config():
+    assert len(HIERA_DNC_CONFIGS) == 5

@@ -3,8 +3,8 @@
 # HSSN recipe, same schedule) with the parametric node classifier replaced by a projection and K=10
 # cosine sub-centroids for every node of the hierarchy (node logits normalised per level), moved by
 # the SinkhornClusteringHook (coarse nodes over their descendant leaves' features).
-# Objective: one softmax CE per level + the ramped tree-triplet, without the HSSN recipe's
-# focal tree-min, which lost classes with sub-centroid logits on the toy set
+# Objective: the HSSN recipe with its focal tree-min at weight 1 instead of 5 (with weight 5
+# sub-centroid logits lost leaf classes on the toy set), per-level CE, tree-triplet
 # (hiera_dnc_loss_decode in configs/_base_/hssn_recipe.py; README, "HSSN ablation").
 _base_ = ['./hssn-deeplabv3plus_r101-d8_4xb4-60k_pascal-person-part-480x480.py']
 model = dict(

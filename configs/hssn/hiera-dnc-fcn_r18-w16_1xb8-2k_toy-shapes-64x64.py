@@ -2,7 +2,7 @@
 # with its parametric node classifier replaced by projection + K=4 sub-centroids for every
 # node of the 6 -> 3 hierarchy (64-d embeddings, as the toy DNC-FCN), clustered by the
 # SinkhornClusteringHook every iteration (coarse nodes over their descendant leaves' features).
-# Objective: per-level CE + tree-triplet, without the HSSN recipe's focal tree-min
+# Objective: the HSSN recipe with its focal tree-min at weight 1 instead of 5
 # (hiera_dnc_loss_decode in configs/_base_/hssn_recipe.py; README, "HSSN ablation").
 _base_ = ['./hssn-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py']
 model = dict(

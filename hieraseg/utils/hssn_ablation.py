@@ -78,19 +78,22 @@ ROWS: Dict[str, dict] = {
         config=HIERA_DNC_CONFIG, decode_head=dict(loss_decode=_RECIPE, min_logit_scale=1.0),
         cfg_options={'custom_hooks': [dict(type='SinkhornClusteringHook', momentum=0.99,
                                            memory_size=500, begin=200)]}),
-    # without the focal tree-min term, which collapses the sub-centroid logits (README):
-    # the hierarchical DNC configs as shipped (hiera_dnc_loss_decode)
-    'hiera_dnc_ce_tt': dict(label='hierarchical DNC, CE per level + TT (no FTM; as shipped)',
-                            config=HIERA_DNC_CONFIG, decode_head={}),
+    # without the focal tree-min term, which collapses the sub-centroid logits (README)
+    'hiera_dnc_ce_tt': dict(label='hierarchical DNC, CE per level + TT (no FTM)',
+                            config=HIERA_DNC_CONFIG, decode_head=dict(loss_decode=_CE)),
     # ... with the node scores divided by a temperature (0.1) instead of the per-level
     # LayerNorm, and with a faster sub-centroid momentum (0.9 instead of the toy's 0.99)
     'hiera_dnc_ce_tt_temp': dict(label='hierarchical DNC, CE + TT, temperature 0.1',
                                  config=HIERA_DNC_CONFIG,
-                                 decode_head=dict(logit_norm='temperature')),
+                                 decode_head=dict(logit_norm='temperature', loss_decode=_CE)),
     'hiera_dnc_ce_tt_mom09': dict(
         label='hierarchical DNC, CE + TT, momentum 0.9', config=HIERA_DNC_CONFIG,
-        decode_head={}, cfg_options={'custom_hooks': [dict(
+        decode_head=dict(loss_decode=_CE), cfg_options={'custom_hooks': [dict(
             type='SinkhornClusteringHook', momentum=0.9, memory_size=500)]}),
+    # ... with the focal tree-min back at weight 1 (the recipe's is 5): the hierarchical
+    # DNC configs as shipped (hiera_dnc_loss_decode in configs/_base_/hssn_recipe.py)
+    'hiera_dnc_ftm1': dict(label='hierarchical DNC, 1 FTM + CE + TT (as shipped)',
+                           config=HIERA_DNC_CONFIG, decode_head={}),
 }
 PAPER_ROWS = ('cce', 'bce', 'focal', 'tm', 'ftm', 'ftm_tt')
 DEFAULT_ROWS = PAPER_ROWS + ('recipe', )
