@@ -203,8 +203,8 @@ class DNCModel:
         with self.scope():
             return Compose(pipeline)
 
-    def prepare_image(self, path: str, pipeline: Optional[Compose] = None) -> Tuple[dict,
-                                                                                 np.ndarray]:
+    def prepare_image(self, path: str,
+                      pipeline: Optional[Compose] = None) -> Tuple[dict, np.ndarray]:
         """An image file -> (one packed sample for :meth:`embed`, the image ``[H, W, 3]``
         RGB uint8). The file is decoded first, so that an unreadable image is a clear
         error rather than an assertion deep in the pipeline."""

@@ -150,7 +150,7 @@ def feature_pixel_grid(feature_size: Tuple[int, int], inputs_shape: Tuple[int, i
     """
     out = []
     for size, in_size, img_size, target in zip(feature_size, inputs_shape, img_shape,
-                                                target_shape):
+                                               target_shape):
         centre = (torch.arange(size, dtype=torch.float64) + 0.5) * (in_size / size)
         valid = centre < img_size
         index = torch.floor(centre * (target / img_size)).long().clamp(0, target - 1)

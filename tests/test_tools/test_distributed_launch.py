@@ -3,7 +3,6 @@ import glob
 import os
 import os.path as osp
 import stat
-import sys
 
 import torch
 
