@@ -68,9 +68,17 @@ def test_hierarchical_dnc_configs_train_with_the_hierarchical_dnc_objective(path
     # not the HSSN recipe they inherit: its 5 x focal tree-min lost leaf classes with
     # sub-centroid logits (README, "HSSN ablation")
     recipe = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'hssn_recipe.py'))
-    head = Config.fromfile(osp.join(REPO, path)).model.decode_head
+    cfg = Config.fromfile(osp.join(REPO, path))
+    head = cfg.model.decode_head
     assert head.loss_decode == recipe.hiera_dnc_loss_decode
     assert head.loss_decode != recipe.hssn_loss_decode
+    # and classify upsampled embeddings, after a warm-up that ends where the poly decay
+    # starts, which ends with the training (README, "HSSN ablation")
+    assert head.classify_upsampled is True
+    warmup, poly = cfg.param_scheduler
+    assert warmup.type == 'LinearLR' and poly.type == 'PolyLR'
+    assert warmup.begin == 0 and warmup.end == poly.begin
+    assert poly.end == cfg.train_cfg.max_iters
 
 
 def test_every_data_set_with_an_hssn_config_has_a_hierarchical_dnc_config():

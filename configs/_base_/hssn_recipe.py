@@ -23,7 +23,8 @@ hssn_loss_triplet = dict(type='TreeTripletLoss', loss_weight=0.5)
 # (README, "HSSN ablation", 3 seeds): with weight 5 leaf classes died in 2 of 3 seeds
 # (texture 61.45 +- 24.66); with weight 1 every seed trains (85.70 +- 0.36 / 90.08 +- 0.18,
 # level with CE + TT alone) and the real-observation variant loses at most 0.39 mIoU
-# (CE + TT alone: up to 1.62).
+# (CE + TT alone: up to 1.62). Those runs upsampled the node logits; the hiera-dnc configs
+# now classify upsampled embeddings and warm up (README, "Hierarchical DNC above HSSN").
 hiera_dnc_loss_decode = [
     dict(type='TreeMinLoss', gamma=2.0, loss_weight=1.0, reduction_mode='node_sum'),
     dict(type='HieraCrossEntropyLoss'),

@@ -10,7 +10,18 @@ _base_ = ['./hssn-deeplabv3plus_r101-d8_4xb4-160k_lip-480x480.py']
 model = dict(
     decode_head=dict(
         type='HieraDNCSepASPPHead', num_sub_centroids=10, logit_norm='layernorm',
+        # classify the head's 1/4-resolution embeddings upsampled x2 (at 1/2), not the
+        # logits upsampled: boundaries inside a feature cell (README, "DNC"); the full
+        # size costs about 2.5x the memory of x2 (benchmarks/benchmark_classify_upsampled.py)
+        classify_upsampled=True, upsample_factor=2,
         loss_decode={{_base_.hiera_dnc_loss_decode}}))
 # Up to 2000 pixel embeddings per leaf class, gathered from all GPUs, clustered every
 # iteration; interval 1, momentum 0.999, epsilon 0.05, 3 Sinkhorn iterations: the defaults.
 custom_hooks = [dict(type='SinkhornClusteringHook', memory_size=2000)]
+# A linear warm-up (lr / 10 -> lr over the first 1000 iterations), then the HSSN config's
+# poly decay. On the toy set hierarchical DNC without a warm-up lost leaf classes for good
+# in some seeds; with one, at the configs' other settings, in none (README, "HSSN ablation").
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, begin=0, end=1000, by_epoch=False),
+    dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=1000, end=160000, by_epoch=False)
+]

@@ -14,12 +14,12 @@ import copy
 import statistics
 from typing import Dict, List, Sequence
 
+from .dnc_ablation_rows import DNC_ROWS, FLAT_DNC_CONFIG, warmup
+
 FLAT_CONFIG = 'configs/hssn/fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
 HSSN_CONFIG = 'configs/hssn/hssn-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
-DNC_CONFIG = 'configs/dnc/dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
-HIERA_DNC_CONFIG = 'configs/hssn/hiera-dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
 # configs whose model predicts leaves only (evaluated with FLAT_DECODER)
-FLAT_CONFIGS = (FLAT_CONFIG, DNC_CONFIG)
+FLAT_CONFIGS = (FLAT_CONFIG, FLAT_DNC_CONFIG)
 SPLITS = ('val', 'val_shifted')
 # the flat model's leaf argmax, its parents read off the leaf (mmseg's own inference)
 FLAT_DECODER = 'leaf'
@@ -59,41 +59,13 @@ ROWS: Dict[str, dict] = {
                     cfg_options={'optim_wrapper.optimizer.lr': 0.1}),
     'recipe_lr2': dict(label='recipe, lr x2', config=HSSN_CONFIG, decode_head={},
                        cfg_options={'optim_wrapper.optimizer.lr': 0.1}),
-    # nearest sub-centroids: flat DNC-FCN, and hierarchical DNC (the recipe's losses on
-    # sub-centroid node logits; issue 15)
-    'dnc': dict(label='DNC (flat, K=4)', config=DNC_CONFIG, decode_head={}),
-    'hiera_dnc': dict(label='hierarchical DNC (recipe, K=4)', config=HIERA_DNC_CONFIG,
-                      decode_head=dict(loss_decode=_RECIPE)),
-    # the sub-centroids start from random directions and are first placed from the data
-    # (and clustered) after 200 iterations, not from the untrained network's features
-    'hiera_dnc_begin200': dict(
-        label='hierarchical DNC (recipe, K=4), clustering from iteration 200',
-        config=HIERA_DNC_CONFIG, decode_head=dict(loss_decode=_RECIPE),
-        cfg_options={'custom_hooks': [dict(type='SinkhornClusteringHook', momentum=0.99,
-                                           memory_size=500, begin=200)]}),
-    # ... and with every per-level LayerNorm scale kept >= 1 (a rare leaf's scale shrank
-    # towards 0 under the focal tree-min)
-    'hiera_dnc_begin200_scale1': dict(
-        label='hierarchical DNC (recipe), from iteration 200, logit scales >= 1',
-        config=HIERA_DNC_CONFIG, decode_head=dict(loss_decode=_RECIPE, min_logit_scale=1.0),
-        cfg_options={'custom_hooks': [dict(type='SinkhornClusteringHook', momentum=0.99,
-                                           memory_size=500, begin=200)]}),
-    # without the focal tree-min term, which collapses the sub-centroid logits (README)
-    'hiera_dnc_ce_tt': dict(label='hierarchical DNC, CE per level + TT (no FTM)',
-                            config=HIERA_DNC_CONFIG, decode_head=dict(loss_decode=_CE)),
-    # ... with the node scores divided by a temperature (0.1) instead of the per-level
-    # LayerNorm, and with a faster sub-centroid momentum (0.9 instead of the toy's 0.99)
-    'hiera_dnc_ce_tt_temp': dict(label='hierarchical DNC, CE + TT, temperature 0.1',
-                                 config=HIERA_DNC_CONFIG,
-                                 decode_head=dict(logit_norm='temperature', loss_decode=_CE)),
-    'hiera_dnc_ce_tt_mom09': dict(
-        label='hierarchical DNC, CE + TT, momentum 0.9', config=HIERA_DNC_CONFIG,
-        decode_head=dict(loss_decode=_CE), cfg_options={'custom_hooks': [dict(
-            type='SinkhornClusteringHook', momentum=0.9, memory_size=500)]}),
-    # ... with the focal tree-min back at weight 1 (the recipe's is 5): the hierarchical
-    # DNC configs as shipped (hiera_dnc_loss_decode in configs/_base_/hssn_recipe.py)
-    'hiera_dnc_ftm1': dict(label='hierarchical DNC, 1 FTM + CE + TT (as shipped)',
-                           config=HIERA_DNC_CONFIG, decode_head={}),
+    'cce_lr4_warmup': dict(label='CCE, lr x4, warm-up (control)', config=FLAT_CONFIG,
+                           decode_head={}, cfg_options=warmup(0.2)),
+    'recipe_warmup': dict(label='recipe, warm-up', config=HSSN_CONFIG, decode_head={},
+                          cfg_options=warmup(0.05)),
+    'recipe_lr4_warmup': dict(label='recipe, lr x4, warm-up', config=HSSN_CONFIG,
+                              decode_head={}, cfg_options=warmup(0.2)),
+    **DNC_ROWS,
 }
 PAPER_ROWS = ('cce', 'bce', 'focal', 'tm', 'ftm', 'ftm_tt')
 DEFAULT_ROWS = PAPER_ROWS + ('recipe', )
@@ -114,9 +86,10 @@ def apply_row(cfg, row: str, data_root: str, iters: int, seed: int, work_dir: st
         cfg[loader].dataset.data_root = data_root
     cfg.train_cfg.max_iters = iters
     cfg.train_cfg.val_interval = iters + 1  # evaluated by the tool, not during training
-    for scheduler in cfg.param_scheduler:
+    for scheduler in cfg.param_scheduler:  # a shorter run keeps its schedulers valid
         if scheduler.get('end') is not None:
             scheduler['end'] = min(scheduler['end'], iters)
+            scheduler['begin'] = min(scheduler.get('begin', 0), scheduler['end'] - 1)
     cfg.default_hooks.checkpoint.interval = iters
     cfg.default_hooks.logger.interval = max(1, iters // 10)
     cfg.randomness = dict(seed=seed)

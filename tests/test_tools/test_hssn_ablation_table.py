@@ -17,14 +17,35 @@ def test_every_row_builds(row, mmseg_scope):
                     iters=7, seed=3, work_dir='w')
     assert cfg.train_cfg.max_iters == 7 and cfg.randomness.seed == 3
     assert cfg.param_scheduler[0]['end'] == 7
+    assert all(s.get('begin', 0) < s['end'] for s in cfg.param_scheduler)
     assert cfg.train_dataloader.dataset.data_root == 'data/x'
     adapt_cfg_to_device(cfg)
     model = MODELS.build(cfg.model)
     is_flat = decoders(row) == ('leaf', )
-    # the flat rows: cce, its control and flat DNC
-    assert is_flat == (row.startswith('cce') or row == 'dnc')
+    # the flat rows: cce, flat DNC and their variants
+    assert is_flat == row.startswith(('cce', 'dnc'))
     assert hasattr(model.decode_head, 'hierarchy') != is_flat
     assert set(PAPER_ROWS) <= set(ROWS)
+
+
+def test_hierarchical_dnc_rows_keep_what_they_were_measured_with(mmseg_scope):
+    """The toy config classifies upsampled embeddings; the rows measured before that
+    still upsample the logits, the '_up' rows classify upsampled embeddings."""
+    path = osp.join(REPO, ROWS['hiera_dnc_ftm1_up4_warmup']['config'])
+    shipped = Config.fromfile(path)
+    assert shipped.model.decode_head.classify_upsampled is True
+    assert [s['type'] for s in shipped.param_scheduler] == ['LinearLR', 'PolyLR']
+    for row, spec in ROWS.items():
+        if spec['config'] != ROWS['hiera_dnc_ftm1_up4_warmup']['config']:
+            continue
+        cfg = apply_row(Config.fromfile(path), row, 'data/x', iters=2000, seed=0, work_dir='w')
+        assert cfg.model.decode_head.classify_upsampled is ('_up' in row), row
+        warms_up = cfg.param_scheduler[0]['type'] == 'LinearLR'
+        assert warms_up is ('warmup' in row), row
+    as_shipped = apply_row(Config.fromfile(path), 'hiera_dnc_ftm1_up4_warmup', 'data/x', 2000,
+                           0, 'w')
+    assert as_shipped.model.decode_head == shipped.model.decode_head
+    assert as_shipped.param_scheduler == shipped.param_scheduler
 
 
 def test_table_reports_mean_std_and_per_seed_values():

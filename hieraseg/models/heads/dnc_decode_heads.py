@@ -6,14 +6,28 @@ Each head subclasses the mmseg head it names and changes one thing, shared throu
 :class:`SubCentroidClassifier`. During training the head keeps the detached embeddings of
 the labelled pixels (labels nearest-resized to the embedding map, ignore pixels left out)
 for the :class:`SinkhornClusteringHook`.
-"""
-from typing import Optional
 
+``classify_upsampled=True`` classifies the embeddings bilinearly upsampled to the label
+size (training) or the output size (inference) instead of upsampling the logits. For a
+linear ``conv_seg`` the two are the same; for nearest sub-centroids they are not: the
+logits are a non-linear function of the embedding (max over K, per-pixel score
+normalisation), so interpolating them between feature cells cannot place a boundary inside
+a cell the way interpolated embeddings can. The kept features stay at the feature
+resolution. Classifying at the full label size costs memory (a ``[B, V x K, H, W]``
+similarity map and ``[B, D, H, W]`` embeddings); ``upsample_factor`` stops the embeddings'
+upsampling at ``factor`` x the feature size, and the logits are upsampled the rest of the
+way as usual.
+"""
+from contextlib import contextmanager
+from typing import List, Optional, Sequence
+
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmseg.models.decode_heads import (ASPPHead, DepthwiseSeparableASPPHead, FCNHead,
                                        UPerHead)
+from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import Tensor
 
@@ -42,6 +56,12 @@ class DNCDecodeHeadMixin:
         loss_compact_weight (float): weight of the compactness term (0 = off; ProtoSeg
             uses 0.001).
         contrast_temperature (float): divides the similarities in the contrast CE.
+        classify_upsampled (bool): classify the embeddings upsampled to the label /
+            output size rather than upsample the logits (module docstring). Defaults to
+            False.
+        upsample_factor (int, optional): with ``classify_upsampled``, upsample the
+            embeddings by this factor only (at most to the label / output size); None (the
+            default) goes all the way.
         **kwargs: the parent head's arguments. ``init_cfg`` defaults to None, since the
             parent's default initialises ``conv_seg``, which no longer exists.
     """
@@ -56,6 +76,8 @@ class DNCDecodeHeadMixin:
                  loss_contrast_weight: float = 0.0,
                  loss_compact_weight: float = 0.0,
                  contrast_temperature: float = 1.0,
+                 classify_upsampled: bool = False,
+                 upsample_factor: Optional[int] = None,
                  **kwargs):
         kwargs.setdefault('init_cfg', None)
         super().__init__(**kwargs)
@@ -80,7 +102,48 @@ class DNCDecodeHeadMixin:
         self.loss_contrast_weight = float(loss_contrast_weight)
         self.loss_compact_weight = float(loss_compact_weight)
         self.contrast_temperature = float(contrast_temperature)
+        if upsample_factor is not None and (not isinstance(upsample_factor, int) or
+                                            isinstance(upsample_factor, bool) or
+                                            upsample_factor < 1):
+            raise ValueError(f'upsample_factor must be an integer >= 1 or None, got '
+                             f'{upsample_factor!r}')
+        if upsample_factor is not None and not classify_upsampled:
+            raise ValueError('upsample_factor is only used with classify_upsampled=True')
+        self.classify_upsampled = bool(classify_upsampled)
+        self.upsample_factor = upsample_factor
+        self._classify_size: Optional[Sequence[int]] = None
         self._train_forward = None
+
+    @contextmanager
+    def classifying_at(self, size: Optional[Sequence[int]]):
+        """Within the block, :meth:`cls_seg` classifies embeddings upsampled to ``size``
+        (``(H, W)``) when ``classify_upsampled`` is set."""
+        self._classify_size = tuple(size) if self.classify_upsampled else None
+        try:
+            yield
+        finally:
+            self._classify_size = None
+
+    @staticmethod
+    def label_size(batch_data_samples) -> Sequence[int]:
+        """``(H, W)`` of the batch's (padded) label maps."""
+        return tuple(batch_data_samples[0].gt_sem_seg.shape[-2:])
+
+    @staticmethod
+    def output_size(batch_img_metas: List[dict]) -> Sequence[int]:
+        """``(H, W)`` that mmseg's ``predict_by_feat`` resizes the logits to."""
+        meta = batch_img_metas[0]
+        if isinstance(meta['img_shape'], torch.Size) or 'pad_shape' not in meta:
+            return tuple(meta['img_shape'][:2])
+        return tuple(meta['pad_shape'][:2])
+
+    def loss(self, inputs, batch_data_samples, train_cfg) -> dict:
+        with self.classifying_at(self.label_size(batch_data_samples)):
+            return super().loss(inputs, batch_data_samples, train_cfg)
+
+    def predict(self, inputs, batch_img_metas: List[dict], test_cfg) -> Tensor:
+        with self.classifying_at(self.output_size(batch_img_metas)):
+            return super().predict(inputs, batch_img_metas, test_cfg)
 
     def project(self, feat: Tensor) -> Tensor:
         """Per-pixel embeddings ``[B, D, H, W]`` (not yet normalised) of head features."""
@@ -89,14 +152,25 @@ class DNCDecodeHeadMixin:
         return self.projection(feat)
 
     def cls_seg(self, feat: Tensor) -> Tensor:
-        """Logits ``[B, C, H, W]`` of head features ``[B, channels, H, W]``."""
+        """Logits ``[B, C, h, w]`` of head features ``[B, channels, h, w]``; ``[B, C, H, W]``
+        at the label / output size inside :meth:`classifying_at`."""
         emb = self.project(feat)
         batch, dim, height, width = emb.shape
         flat = emb.permute(0, 2, 3, 1).reshape(-1, dim)
-        logits, sims = self.classifier(flat, return_similarities=True)
+        size = self._classify_size
+        if size is not None and self.upsample_factor is not None:
+            size = (min(size[0], height * self.upsample_factor),
+                    min(size[1], width * self.upsample_factor))
+        if size is None or size == (height, width):
+            logits, sims = self.classifier(flat, return_similarities=True)
+            size = (height, width)
+        else:
+            up = resize(emb, size=size, mode='bilinear', align_corners=self.align_corners)
+            logits = self.classifier(up.permute(0, 2, 3, 1).reshape(-1, dim))
+            sims = None  # the sub-centroid terms read the feature-resolution ones
         # loss_by_feat needs the embeddings and similarities of this forward.
         self._train_forward = (flat, sims, (height, width)) if self.training else None
-        return logits.view(batch, height, width, -1).permute(0, 3, 1, 2).contiguous()
+        return logits.view(batch, size[0], size[1], -1).permute(0, 3, 1, 2).contiguous()
 
     def loss_by_feat(self, seg_logits: Tensor, batch_data_samples) -> dict:
         """The parent's losses, plus the optional sub-centroid terms; keeps the labelled
@@ -122,6 +196,10 @@ class DNCDecodeHeadMixin:
             (labels < self.num_classes)
         labels = labels[valid]
         self.classifier.keep_for_clustering(flat[valid], labels)
+        if self.loss_contrast_weight <= 0 and self.loss_compact_weight <= 0:
+            return {}
+        if sims is None:  # classified upsampled: the terms use the feature resolution
+            sims = self.classifier.similarities(flat)
         return self.classifier.auxiliary_losses(
             sims[valid], labels,
             contrast_weight=self.loss_contrast_weight,

@@ -66,6 +66,14 @@ class HieraDNCHeadMixin:
         if isinstance(classifier, HieraSubCentroidClassifier):
             classifier.path_score = mode
 
+    def loss(self, inputs, batch_data_samples, train_cfg) -> dict:
+        with self.classifying_at(self.label_size(batch_data_samples)):
+            return super().loss(inputs, batch_data_samples, train_cfg)
+
+    def predict_node_logits(self, inputs, batch_img_metas) -> Tensor:
+        with self.classifying_at(self.output_size(batch_img_metas)):
+            return super().predict_node_logits(inputs, batch_img_metas)
+
     def loss_by_feat(self, node_logits: Tensor, batch_data_samples,
                      embeddings=None) -> dict:
         """The HSSN losses on the node logits ``[B, V, h, w]``; keeps the labelled pixels'

@@ -64,8 +64,9 @@ class HieraSubCentroidClassifier(SubCentroidClassifier):
         num_sub_centroids (int): K >= 1 sub-centroids per node.
         feat_dim (int): D.
         logit_norm (str): ``'layernorm'`` (a :class:`MonotoneLayerNorm` over the C_l
-            scores of each level -- positive scales; every level needs C_l >= 2) or
-            ``'temperature'``.
+            scores of each level -- positive scales; every level needs C_l >= 2),
+            ``'temperature'`` or ``'affine'`` (a positive scale and a bias per node,
+            :class:`PositiveAffine`).
         temperature (float): for ``logit_norm='temperature'``.
         feat_norm (str | None): as :class:`SubCentroidClassifier`.
         min_logit_scale (float): ``min_scale`` of every level's :class:`MonotoneLayerNorm`
@@ -96,7 +97,7 @@ class HieraSubCentroidClassifier(SubCentroidClassifier):
                          feat_norm=feat_norm)
         self.hierarchy = hierarchy
         self.path_score = check_path_score_mode(path_score, 'HieraSubCentroidClassifier')
-        if self.norm is not None:  # one LayerNorm per level instead of one over all V
+        if logit_norm == 'layernorm':  # one LayerNorm per level instead of one over all V
             self.norm = nn.ModuleList(
                 MonotoneLayerNorm(size, min_scale=min_logit_scale)
                 for size in hierarchy.level_sizes)
@@ -112,8 +113,8 @@ class HieraSubCentroidClassifier(SubCentroidClassifier):
 
     def normalise_scores(self, scores: Tensor) -> Tensor:
         """Node logits ``[N, V]`` from node scores ``[N, V]``, normalised per level."""
-        if self.norm is None:
-            return scores / self.temperature
+        if self.logit_norm != 'layernorm':  # per node: no need to split the levels
+            return super().normalise_scores(scores)
         levels = scores.split(list(self.hierarchy.level_sizes), dim=1)
         return torch.cat([norm(s) for norm, s in zip(self.norm, levels)], dim=1)
 
@@ -122,8 +123,11 @@ class HieraSubCentroidClassifier(SubCentroidClassifier):
         """``[N]`` bool: the LEAF level's own argmax equals the leaf label ``[N]`` (as flat
         DNC judges its classes; not the path prediction, which also needs every ancestor
         right, so that a wrong coarse level would freeze the leaves' sub-centroids)."""
-        scores = self.similarities_embedded(x)[:, :self.num_leaves].amax(dim=2)
-        level0 = self.norm[0](scores) if self.norm is not None else scores
+        scores = self.similarities_embedded(x).amax(dim=2)  # [N, V], the leaves first
+        if self.logit_norm == 'layernorm':
+            level0 = self.norm[0](scores[:, :self.num_leaves])
+        else:  # per-node maps
+            level0 = self.normalise_scores(scores)[:, :self.num_leaves]
         return level0.argmax(dim=1) == labels
 
     @torch.no_grad()

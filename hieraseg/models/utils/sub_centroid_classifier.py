@@ -5,7 +5,14 @@ the :class:`~hieraseg.engine.hooks.SinkhornClusteringHook` moves them). A featur
 embedded: a learnable LayerNorm over its D channels (``feat_norm='layernorm'``, as the
 public DNC and ProtoSeg code; ``None`` skips it), then L2 normalisation. Its class score is
 ``max_k cos(x, p_{c,k})``; logits are the scores passed through a learnable LayerNorm over
-the classes or divided by a temperature.
+the classes, divided by a temperature, or mapped by a learnable per-class positive
+affine map (``'affine'``: ``exp(log_scale_c) * score_c + bias_c``, scale starting at
+1 / temperature).
+
+Why ``'affine'``: the LayerNorm standardises every pixel's score vector, so an ambiguous
+pixel (a feature cell straddling two regions) gets logits as far apart as a clear one, and
+the decoder's bilinear upsampling of the logits can no longer place a boundary inside a
+cell; an affine map keeps the scores' margins and commutes with the upsampling.
 
 Why the feature LayerNorm: pooled ReLU features all lie in the non-negative orthant, so
 without it every cosine lives in a narrow positive band and a class whose sub-centroids
@@ -21,6 +28,7 @@ initialised", so resuming training from one re-seeds the centroids from the memo
 The classifier also holds the detached features and labels of the last training forward
 (``keep_for_clustering`` / ``pop_kept``): the hook reads them after the optimizer step.
 """
+import math
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -28,10 +36,26 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ['SubCentroidClassifier']
+__all__ = ['SubCentroidClassifier', 'PositiveAffine']
 
-_LOGIT_NORMS = ('layernorm', 'temperature')
+_LOGIT_NORMS = ('layernorm', 'temperature', 'affine')
 _FEAT_NORMS = ('layernorm', None)
+
+
+class PositiveAffine(nn.Module):
+    """Per-channel ``exp(log_scale) * s + bias`` over the last dimension (C): a logit
+    always grows with its score. Parameters ``log_scale [C]`` (``log(init_scale)``) and
+    ``bias [C]`` (0)."""
+
+    def __init__(self, num_channels: int, init_scale: float = 1.0):
+        super().__init__()
+        if not init_scale > 0:
+            raise ValueError(f'init_scale must be > 0, got {init_scale}')
+        self.log_scale = nn.Parameter(torch.full((num_channels, ), math.log(init_scale)))
+        self.bias = nn.Parameter(torch.zeros(num_channels))
+
+    def forward(self, scores: Tensor) -> Tensor:
+        return scores * self.log_scale.exp() + self.bias
 
 
 class SubCentroidClassifier(nn.Module):
@@ -41,9 +65,11 @@ class SubCentroidClassifier(nn.Module):
         num_classes (int): C.
         num_sub_centroids (int): K >= 1 sub-centroids per class.
         feat_dim (int): D, the feature (embedding) width.
-        logit_norm (str): ``'layernorm'`` (learnable LayerNorm over the C scores) or
-            ``'temperature'`` (scores / ``temperature``).
-        temperature (float): used when ``logit_norm='temperature'``; > 0.
+        logit_norm (str): ``'layernorm'`` (learnable LayerNorm over the C scores),
+            ``'temperature'`` (scores / ``temperature``) or ``'affine'``
+            (:class:`PositiveAffine`, scales starting at 1 / ``temperature``).
+        temperature (float): used when ``logit_norm`` is ``'temperature'`` or
+            ``'affine'``; > 0.
         feat_norm (str | None): ``'layernorm'`` (learnable LayerNorm over the D feature
             channels before the L2 normalisation) or None. Defaults to ``'layernorm'``.
 
@@ -77,7 +103,7 @@ class SubCentroidClassifier(nn.Module):
         if logit_norm == 'layernorm' and num_classes < 2:
             raise ValueError("logit_norm='layernorm' needs num_classes >= 2 (it normalises "
                              "over classes); use 'temperature'")
-        if logit_norm == 'temperature' and not temperature > 0:
+        if logit_norm != 'layernorm' and not temperature > 0:
             raise ValueError(f'temperature must be > 0, got {temperature}')
         self.num_classes = num_classes
         self.num_sub_centroids = num_sub_centroids
@@ -97,8 +123,12 @@ class SubCentroidClassifier(nn.Module):
         self._kept: Optional[Tuple[Tensor, Tensor]] = None
 
     def _build_logit_norm(self) -> Optional[nn.Module]:
-        """The learnable score normalisation (``'layernorm'``), or None."""
-        return nn.LayerNorm(self.num_classes) if self.logit_norm == 'layernorm' else None
+        """The learnable score normalisation (``'layernorm'``, ``'affine'``), or None."""
+        if self.logit_norm == 'layernorm':
+            return nn.LayerNorm(self.num_classes)
+        if self.logit_norm == 'affine':
+            return PositiveAffine(self.num_classes, 1.0 / self.temperature)
+        return None
 
     def normalise_scores(self, scores: Tensor) -> Tensor:
         """Logits ``[N, C]`` from scores ``[N, C]`` (best cosine per class)."""

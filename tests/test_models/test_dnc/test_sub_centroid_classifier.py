@@ -28,6 +28,22 @@ def test_layernorm_is_learnable_and_over_classes():
     assert torch.allclose(logits.mean(1), torch.zeros(3), atol=1e-5)
 
 
+def test_affine_logits_are_a_positive_scale_and_a_bias_per_class():
+    torch.manual_seed(0)
+    clf = SubCentroidClassifier(4, 2, 6, logit_norm='affine', temperature=0.25,
+                                feat_norm=None)
+    assert torch.allclose(clf.norm.log_scale.exp(), torch.full((4, ), 4.0))
+    assert sum(p.numel() for p in clf.parameters()) == 8
+    with torch.no_grad():
+        clf.norm.log_scale.copy_(torch.tensor([-1.0, 0.0, 0.5, 2.0]))
+        clf.norm.bias.copy_(torch.tensor([0.3, -0.2, 0.0, 1.0]))
+    x = torch.randn(5, 6)
+    logits, sims = clf(x, return_similarities=True)
+    scale = torch.tensor([-1.0, 0.0, 0.5, 2.0]).exp()
+    expected = sims.amax(-1) * scale + torch.tensor([0.3, -0.2, 0.0, 1.0])
+    assert torch.allclose(logits, expected, atol=1e-6)
+
+
 def test_centroids_are_unit_vectors():
     clf = SubCentroidClassifier(10, 4, 32)
     assert torch.allclose(clf.centroids.norm(dim=-1), torch.ones(10, 4), atol=1e-6)
@@ -69,6 +85,7 @@ def test_auxiliary_losses():
     (dict(feat_dim=0), 'feat_dim'),
     (dict(logit_norm='softmax'), 'logit_norm'),
     (dict(logit_norm='temperature', temperature=0.0), 'temperature'),
+    (dict(logit_norm='affine', temperature=-1.0), 'temperature'),
     (dict(num_classes=1), 'layernorm'),
     (dict(feat_norm='batchnorm'), "feat_norm must be one of .*'batchnorm'"),
 ])

@@ -23,13 +23,18 @@ def test_is_a_sub_centroid_classifier_over_all_nodes():
     assert clf.initialized.shape == (10, ) and clf.centroid_stale.shape == (10, 3)
 
 
-@pytest.mark.parametrize('logit_norm', ['layernorm', 'temperature'])
+@pytest.mark.parametrize('logit_norm', ['layernorm', 'temperature', 'affine'])
 def test_node_logits_are_best_cosines_normalised_per_level(logit_norm):
     clf = classifier(logit_norm=logit_norm, temperature=0.2, feat_norm=None)
-    if clf.norm is not None:
+    if logit_norm == 'layernorm':
         for norm in clf.norm:  # non-trivial affine parameters
             norm.log_weight.data.uniform_(-1.0, 1.0)
             norm.bias.data.uniform_(-1.0, 1.0)
+    elif logit_norm == 'affine':  # one scale and bias per node, scales from 1 / 0.2
+        assert torch.allclose(clf.norm.log_scale.exp(), torch.full((10, ), 5.0))
+        assert torch.equal(clf.norm.bias, torch.zeros(10))
+        clf.norm.log_scale.data.uniform_(-1.0, 1.0)
+        clf.norm.bias.data.uniform_(-1.0, 1.0)
     x = torch.randn(7, 6)
     logits, sims = clf(x, return_similarities=True)
     unit = F.normalize(x, dim=1)
@@ -38,6 +43,8 @@ def test_node_logits_are_best_cosines_normalised_per_level(logit_norm):
     scores = expected_sims.amax(dim=2)  # [N, V]
     if logit_norm == 'temperature':
         expected = scores / 0.2
+    elif logit_norm == 'affine':
+        expected = scores * clf.norm.log_scale.exp() + clf.norm.bias
     else:
         parts = []
         for norm, (lo, hi) in zip(clf.norm, [(0, 5), (5, 8), (8, 10)]):
@@ -65,8 +72,11 @@ def test_prediction_is_the_best_root_to_leaf_path(mode):
     assert torch.equal(clf.predict_embedded(x), scores.argmax(1))
 
 
-def test_correct_mark_is_the_leaf_levels_own_argmax():
-    clf = classifier(feat_norm=None)
+@pytest.mark.parametrize('logit_norm', ['layernorm', 'affine'])
+def test_correct_mark_is_the_leaf_levels_own_argmax(logit_norm):
+    clf = classifier(feat_norm=None, logit_norm=logit_norm)
+    for param in clf.norm.parameters():
+        param.data.uniform_(-1.0, 1.0)
     x = F.normalize(torch.randn(40, 6), dim=1)
     labels = torch.randint(0, 5, (40, ))
     leaf_logits = clf.logits_from_similarities(clf.similarities_embedded(x))[:, :5]
