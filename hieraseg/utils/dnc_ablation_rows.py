@@ -10,20 +10,10 @@ from.
 """
 from typing import Dict
 
+from .ablation_parts import CE, RECIPE, warmup
+
 FLAT_DNC_CONFIG = 'configs/dnc/dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
 HIERA_DNC_CONFIG = 'configs/hssn/hiera-dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
-
-_FTM = dict(type='TreeMinLoss', gamma=2.0, reduction_mode='node_sum')
-_CE = dict(type='HieraCrossEntropyLoss')
-_RECIPE = [dict(_FTM, loss_weight=5.0), _CE]  # configs/_base_/hssn_recipe.py
-
-
-def warmup(lr: float, iters: int = 200) -> dict:
-    """cfg_options: SGD at ``lr``, reached by a linear warm-up from lr / 10 over ``iters``
-    iterations, then the toy schedule's poly decay."""
-    return {'optim_wrapper.optimizer.lr': lr, 'param_scheduler': [
-        dict(type='LinearLR', start_factor=0.1, begin=0, end=iters, by_epoch=False),
-        dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=iters, end=2000, by_epoch=False)]}
 
 
 def _hook(**kwargs) -> dict:
@@ -67,23 +57,23 @@ DNC_ROWS: Dict[str, dict] = {
                               decode_head=dict(classify_upsampled=True),
                               cfg_options=warmup(0.2)),
     # hierarchical DNC with the HSSN recipe (5 focal tree-min + CE per level + TT)
-    'hiera_dnc': _logits('hierarchical DNC (recipe, K=4)', loss_decode=_RECIPE),
+    'hiera_dnc': _logits('hierarchical DNC (recipe, K=4)', loss_decode=RECIPE),
     # sub-centroids random until iteration 200, then placed from the data and clustered
     'hiera_dnc_begin200': _logits('hierarchical DNC (recipe), clustering from iteration 200',
-                                  _hook(begin=200), loss_decode=_RECIPE),
+                                  _hook(begin=200), loss_decode=RECIPE),
     'hiera_dnc_begin200_scale1': _logits(
         'hierarchical DNC (recipe), from iteration 200, logit scales >= 1', _hook(begin=200),
-        loss_decode=_RECIPE, min_logit_scale=1.0),
+        loss_decode=RECIPE, min_logit_scale=1.0),
     'hiera_dnc_warmup': _logits('hierarchical DNC (recipe), warm-up', warmup(0.05),
-                                loss_decode=_RECIPE),
+                                loss_decode=RECIPE),
     'hiera_dnc_lr2_warmup': _logits('hierarchical DNC (recipe), lr x2, warm-up', warmup(0.1),
-                                    loss_decode=_RECIPE),
+                                    loss_decode=RECIPE),
     # per-level CE + TT, no focal tree-min
-    'hiera_dnc_ce_tt': _logits('hierarchical DNC, CE per level + TT (no FTM)', loss_decode=_CE),
+    'hiera_dnc_ce_tt': _logits('hierarchical DNC, CE per level + TT (no FTM)', loss_decode=CE),
     'hiera_dnc_ce_tt_temp': _logits('hierarchical DNC, CE + TT, temperature 0.1',
-                                    logit_norm='temperature', loss_decode=_CE),
+                                    logit_norm='temperature', loss_decode=CE),
     'hiera_dnc_ce_tt_mom09': _logits('hierarchical DNC, CE + TT, momentum 0.9',
-                                     _hook(momentum=0.9), loss_decode=_CE),
+                                     _hook(momentum=0.9), loss_decode=CE),
     # the focal tree-min at weight 1 (configs/_base_/hssn_recipe.py hiera_dnc_loss_decode,
     # the configs' objective), logits upsampled
     'hiera_dnc_ftm1': _logits('hierarchical DNC, 1 FTM + CE + TT'),

@@ -14,7 +14,8 @@ import copy
 import statistics
 from typing import Dict, List, Sequence
 
-from .dnc_ablation_rows import DNC_ROWS, FLAT_DNC_CONFIG, warmup
+from .ablation_parts import CE, FTM, TM, TT, warmup
+from .dnc_ablation_rows import DNC_ROWS, FLAT_DNC_CONFIG
 
 FLAT_CONFIG = 'configs/hssn/fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
 HSSN_CONFIG = 'configs/hssn/hssn-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
@@ -24,13 +25,6 @@ SPLITS = ('val', 'val_shifted')
 # the flat model's leaf argmax, its parents read off the leaf (mmseg's own inference)
 FLAT_DECODER = 'leaf'
 HSSN_DECODERS = ('sum', 'min', 'log')
-
-_FTM = dict(type='TreeMinLoss', gamma=2.0, reduction_mode='node_sum')
-_TM = dict(_FTM, gamma=0.0)
-_TT = dict(type='TreeTripletLoss', loss_weight=0.5, max_triplets_per_class=200)
-_CE = dict(type='HieraCrossEntropyLoss')
-# configs/_base_/hssn_recipe.py's hssn_loss_decode
-_RECIPE = [dict(_FTM, loss_weight=5.0), _CE]
 
 
 def _hssn(loss_decode, loss_triplet=None, **head):
@@ -44,16 +38,16 @@ ROWS: Dict[str, dict] = {
     'bce': dict(label='BCE', **_hssn(dict(type='NodeSigmoidLoss', reduction_mode='node_sum'))),
     'focal': dict(label='Focal', **_hssn(dict(type='NodeSigmoidLoss', gamma=2.0,
                                               reduction_mode='node_sum'))),
-    'tm': dict(label='TM', **_hssn(_TM)),
-    'ftm': dict(label='FTM', **_hssn(_FTM)),
-    'ftm_tt': dict(label='FTM+TT (paper)', **_hssn(_FTM, _TT)),
-    'ftm_tt_ce': dict(label='FTM+TT+CE', **_hssn([_FTM, _CE], _TT)),
+    'tm': dict(label='TM', **_hssn(TM)),
+    'ftm': dict(label='FTM', **_hssn(FTM)),
+    'ftm_tt': dict(label='FTM+TT (paper)', **_hssn(FTM, TT)),
+    'ftm_tt_ce': dict(label='FTM+TT+CE', **_hssn([FTM, CE], TT)),
     'ftm_tt_ce_prior': dict(label='FTM+TT+CE, bias prior',
-                            **_hssn([_FTM, _CE], _TT, node_bias_prior=True)),
+                            **_hssn([FTM, CE], TT, node_bias_prior=True)),
     # the HSSN demo config as shipped: configs/_base_/hssn_recipe.py
     'recipe': dict(label='recipe: 5 FTM+TT+CE', config=HSSN_CONFIG, decode_head={}),
-    'ftm_ce': dict(label='FTM+CE', **_hssn([_FTM, _CE])),
-    'hiera_ce': dict(label='CE per level (no tree-min)', **_hssn(_CE)),
+    'ftm_ce': dict(label='FTM+CE', **_hssn([FTM, CE])),
+    'hiera_ce': dict(label='CE per level (no tree-min)', **_hssn(CE)),
     # controls: is a gain the hierarchy's, or a larger step's?
     'cce_lr2': dict(label='CCE, lr x2 (control)', config=FLAT_CONFIG, decode_head={},
                     cfg_options={'optim_wrapper.optimizer.lr': 0.1}),
