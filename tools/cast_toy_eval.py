@@ -2,7 +2,7 @@
 per segmentation level the mean best-match IoU between the object masks and the segments.
 
     python tools/cast_toy_eval.py CAST_CONFIG CAST_CKPT VIT_CONFIG VIT_CKPT
-        [--split val] [--data-root data/toy_objects] [--json OUT.json]
+        [--split val] [--data-root data/toy_objects] [--json OUT.json] [--trust-checkpoint]
 
 CAST's levels: the superpixels alone (level 0), then every graph-pooling level; the ViT's:
 its last patch tokens grouped by k-means into as many clusters as each CAST level. A
@@ -20,6 +20,9 @@ from mmengine.logging import MMLogger
 from mmengine.registry import DATASETS, MODELS, DefaultScope
 from mmengine.runner import load_checkpoint
 
+from hieraseg.utils.checkpoint import use_safe_checkpoint_loading
+from hieraseg.utils.tools import add_trust_checkpoint_argument
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
@@ -31,6 +34,7 @@ def parse_args(argv=None):
     parser.add_argument('--data-root', help='toy objects folder (default: the config\'s)')
     parser.add_argument('--seed', type=int, default=0, help='k-means seed')
     parser.add_argument('--json', help='also write the figures here')
+    add_trust_checkpoint_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -77,6 +81,7 @@ def format_table(cast: dict, vit: dict) -> str:
 
 def main(argv=None):
     args = parse_args(argv)
+    use_safe_checkpoint_loading(trusted=args.trust_checkpoint)
     import hieraseg  # noqa: F401  (registers CAST and the toy data set)
     from hieraseg.evaluation.cast_toy_eval import evaluate_cast, evaluate_vit_kmeans
     cast_cfg, cast_model = load(args.cast_config, args.cast_checkpoint)

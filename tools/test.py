@@ -1,10 +1,13 @@
 """Evaluate a checkpoint: the arguments of mmsegmentation's tools/test.py.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR] [--show]
-        [--show-dir DIR] [--tta] [--cfg-options KEY=VALUE ...] [--launcher ...]
+        [--show-dir DIR] [--tta] [--trust-checkpoint] [--cfg-options KEY=VALUE ...]
+        [--launcher ...]
 
 For a hierarchical config the metric prints mIoU per hierarchy level. The checkpoint is
-loaded strictly: one that does not fit the model is an error, not a warning.
+loaded strictly: one that does not fit the model is an error, not a warning. It is read
+without running code from it; a file that needs more is refused unless --trust-checkpoint
+(:mod:`hieraseg.utils.checkpoint`).
 """
 import argparse
 import os
@@ -14,7 +17,9 @@ from mmengine.config import DictAction
 
 from hieraseg.utils import (check_data_roots, check_hierarchy_fits_data, finish_distributed,
                             prepare_runtime)
-from hieraseg.utils.tools import build_runner, load_config, set_work_dir
+from hieraseg.utils.checkpoint import load_checkpoint_file
+from hieraseg.utils.tools import (add_trust_checkpoint_argument, build_runner, load_config,
+                                  set_work_dir)
 
 
 def parse_args():
@@ -36,6 +41,7 @@ def parse_args():
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--tta', action='store_true', help='test-time augmentation')
+    add_trust_checkpoint_argument(parser)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -63,7 +69,8 @@ def main():
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     set_work_dir(cfg, args.work_dir, args.config)
-    prepare_runtime(cfg, args.launcher)
+    prepare_runtime(cfg, args.launcher, trust_checkpoint=args.trust_checkpoint)
+    load_checkpoint_file(args.checkpoint, map_location='cpu', mmap=True)  # refused now
     cfg.load_from = None  # loaded strictly below
     if args.show or args.show_dir:
         enable_visualization(cfg, args)

@@ -1,7 +1,10 @@
 """Train a model from a config: the arguments of mmsegmentation's tools/train.py.
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CHECKPOINT]] [--amp]
-        [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}]
+        [--trust-checkpoint] [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}]
+
+Checkpoints (``load_from``, ``--resume``) are read without running code from them; a file
+that needs more is refused unless ``--trust-checkpoint`` (:mod:`hieraseg.utils.checkpoint`).
 """
 import argparse
 import logging
@@ -12,10 +15,11 @@ from mmengine.logging import print_log
 
 from hieraseg.utils import (check_data_roots, check_hierarchy_fits_data, finish_distributed,
                             prepare_runtime)
-from hieraseg.utils.checkpoint import remove_stale_partials
+from hieraseg.utils.atomic_files import remove_stale_partials
+from hieraseg.utils.checkpoint import load_checkpoint_file
 from hieraseg.utils.resume import checkpoint_seed, find_resumable_checkpoint
-from hieraseg.utils.tools import (build_runner, load_config, set_work_dir,
-                                  use_resumable_checkpoint_hook)
+from hieraseg.utils.tools import (add_trust_checkpoint_argument, build_runner, load_config,
+                                  set_work_dir, use_resumable_checkpoint_hook)
 
 
 def parse_args():
@@ -28,6 +32,7 @@ def parse_args():
         'the work dir that loads completely (an error if checkpoints exist but none loads)')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (needs CUDA; ignored without it)')
+    add_trust_checkpoint_argument(parser)
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config, as key=value pairs (e.g. '
@@ -61,6 +66,8 @@ def choose_checkpoint(cfg, resume):
     workers' seeds) is what that run built; mmengine alone would re-seed only afterwards.
     """
     if resume is None:
+        if cfg.get('load_from') and os.path.isfile(cfg.load_from):
+            load_checkpoint_file(cfg.load_from, map_location='cpu', mmap=True)  # refused now
         return []
     if resume != 'auto':
         if not os.path.isfile(resume):
@@ -87,7 +94,8 @@ def main():
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     set_work_dir(cfg, args.work_dir, args.config)
-    if prepare_runtime(cfg, args.launcher, amp=args.amp):
+    if prepare_runtime(cfg, args.launcher, amp=args.amp,
+                       trust_checkpoint=args.trust_checkpoint):
         enable_amp(cfg)
     use_resumable_checkpoint_hook(cfg)
     if (cfg.get('model') or {}).get('decode_head'):  # a segmentor: check every batch's labels

@@ -17,7 +17,7 @@ from mmengine.dist import is_main_process
 from mmengine.utils import ProgressBar
 from PIL import Image
 
-from hieraseg.utils.checkpoint import write_atomically
+from hieraseg.utils.atomic_files import write_atomically
 
 __all__ = ['scan_label_files', 'label_check_cache_dir']
 

@@ -153,7 +153,8 @@ def check_cfg_option_keys(cfg: Config, cfg_options: Optional[dict]):
     from mmengine.runner import Runner
     known = set(cfg.keys()) | set(inspect.signature(Runner.__init__).parameters) | {
         'runner_type', 'model_wrapper_cfg', 'find_unused_parameters', 'auto_scale_lr',
-        'tta_model', 'tta_pipeline', 'custom_imports', 'work_dir', 'launcher'}
+        'tta_model', 'tta_pipeline', 'custom_imports', 'work_dir', 'launcher',
+        'trust_checkpoint'}
     for key in cfg_options or {}:
         top = key.split('.')[0]
         if top not in known:

@@ -8,6 +8,8 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from .checkpoint import TRUST_ENV, TRUST_OPTION
+
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Loads ``path`` and merges ``--cfg-options``; a missing file, a ``--cfg-options`` key
@@ -23,6 +25,16 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
         cfg.merge_from_dict(cfg_options)
     check_hook_and_loop_args(cfg)
     return cfg
+
+
+def add_trust_checkpoint_argument(parser) -> None:
+    """``--trust-checkpoint``: read checkpoints that need more than safe types with pickle
+    (:mod:`hieraseg.utils.checkpoint`)."""
+    parser.add_argument(
+        TRUST_OPTION, action='store_true',
+        help='also load checkpoints that hold more than tensors, containers, numbers and '
+        'NumPy arrays, with pickle enabled: their pickle can run code, so only for files '
+        f'you trust (same as trust_checkpoint = True in the config or {TRUST_ENV}=1)')
 
 
 def set_work_dir(cfg: Config, work_dir: Optional[str], config_path: str):

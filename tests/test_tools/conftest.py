@@ -19,6 +19,16 @@ def toy_root(tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope='session')
+def toy_trained(toy_root, tmp_path_factory):
+    """(work dir, output) of four toy HSSN iterations with checkpoints at 2 and 4."""
+    work_dir = str(tmp_path_factory.mktemp('work'))
+    code, out = run_tool([sys.executable, 'tools/train.py', TOY_CONFIG, '--work-dir', work_dir] +
+                         short_run_options(toy_root, max_iters=4, checkpoint_interval=2))
+    assert code == 0, out
+    return work_dir, out
+
+
 def short_run_options(data_root, max_iters, checkpoint_interval):
     """--cfg-options that point a toy config at ``data_root`` and shorten its schedule."""
     return [

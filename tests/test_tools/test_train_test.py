@@ -11,13 +11,9 @@ from .conftest import REPO, TOY_CONFIG, run_tool, short_run_options
 
 
 @pytest.fixture(scope='module')
-def trained(toy_root, tmp_path_factory):
-    """Four iterations with checkpoints at 2 and 4."""
-    work_dir = str(tmp_path_factory.mktemp('work'))
-    code, out = run_tool([sys.executable, 'tools/train.py', TOY_CONFIG, '--work-dir', work_dir] +
-                         short_run_options(toy_root, max_iters=4, checkpoint_interval=2))
-    assert code == 0, out
-    return work_dir, out
+def trained(toy_trained):
+    """Four iterations with checkpoints at 2 and 4 (the session's toy run)."""
+    return toy_trained
 
 
 def test_train_writes_checkpoints_and_logs_cpu_fallback(trained):
