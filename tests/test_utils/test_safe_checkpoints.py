@@ -47,8 +47,8 @@ def full_checkpoint():
     """What mmengine's Runner and hieraseg's resumable hook put in a checkpoint."""
     rng = np.random.RandomState(0)
     return dict(
-        meta=dict(iter=4, seed=np.int64(3), epoch=0, dataset_meta=dict(classes=('a', 'b'),
-                                                                     palette=[[0, 0, 0]]),
+        meta=dict(iter=4, seed=np.int64(3), epoch=0,
+                  dataset_meta=dict(classes=('a', 'b'), palette=[[0, 0, 0]]),
                   resume_state=dict(random_states=[dict(numpy=rng.get_state(),
                                                         python=(3, tuple(range(5)), None),
                                                         torch=torch.get_rng_state())])),
