@@ -17,6 +17,7 @@ the paper's "real observation" variant.
 import hashlib
 import json
 import os.path as osp
+import sys
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
@@ -229,9 +230,11 @@ def find_exemplars(dnc: DNCModel,
         dnc: the loaded model.
         batch_size: images per forward; defaults to the config's test batch size.
         num_workers: data loading workers.
-        progress: show a progress bar (tqdm, on stderr).
+        progress: show a progress bar (tqdm, on stderr, when stderr is a terminal).
     """
     from tqdm import tqdm
+
+    from hieraseg.utils.progress import on_terminal
     dataset = dnc.build_train_dataset()
     if batch_size is None:
         batch_size = int((dnc.cfg.get('test_dataloader') or {}).get('batch_size', 1))
@@ -244,7 +247,7 @@ def find_exemplars(dnc: DNCModel,
     # one row per level: the level's node (global index) of every leaf label
     paths = dnc.hierarchy.leaf_to_node.to(dnc.device) if dnc.hierarchy is not None else None
     with tqdm(total=len(dataset), unit='img', desc='exemplar search',
-              disable=not progress) as bar:
+              disable=not (progress and on_terminal(sys.stderr))) as bar:
         for samples in loader:
             emb = dnc.embed(samples)
             if seg:

@@ -89,15 +89,10 @@ def is_up_to_date(output: str, *inputs: str) -> bool:
 
 
 def run(func: Callable, tasks: Sequence, nproc: int = 1) -> list:
-    """``[func(task) for task in tasks]`` with mmengine's progress bar, in ``nproc``
-    processes if more than one."""
-    from mmengine.utils import track_parallel_progress, track_progress
-    tasks = list(tasks)
-    if not tasks:
-        return []
-    if nproc > 1:
-        return track_parallel_progress(func, tasks, nproc)
-    return track_progress(func, tasks)
+    """``[func(task) for task in tasks]`` in ``nproc`` processes if more than one, with
+    mmengine's progress bar on a terminal."""
+    from .progress import track
+    return track(func, tasks, nproc)
 
 
 def makedirs(path: str):

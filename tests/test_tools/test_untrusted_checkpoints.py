@@ -15,7 +15,7 @@ from hieraseg.utils import checkpoint as safe
 from hieraseg.utils.checkpoint import TRUST_ENV, UntrustedCheckpointError
 from hieraseg.utils.resume import NoResumableCheckpointError
 from ..test_utils.test_safe_checkpoints import write_hostile_checkpoint
-from .conftest import REPO, TOY_CONFIG, run_tool, short_run_options
+from .conftest import REPO, TOY_CONFIG, eval_options, run_tool, short_run_options
 
 DNC_CONFIG = 'configs/dnc/dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
 CAST_CONFIG = 'configs/cast/cast-tiny_1xb32-30e_toy-objects-64x64.py'
@@ -47,7 +47,7 @@ def refused(monkeypatch, hostile, tool, *args, error=UntrustedCheckpointError):
 
 def test_test_tool(hostile, toy_root, tmp_path, monkeypatch):
     path, marker = hostile
-    options = short_run_options(toy_root, 2, 2)
+    options = eval_options(toy_root)
     refused(monkeypatch, hostile, 'tools/test.py', TOY_CONFIG, path, '--work-dir',
             str(tmp_path / 'refused'), *options)
     code, out = run_tool([sys.executable, 'tools/test.py', TOY_CONFIG, path, '--work-dir',

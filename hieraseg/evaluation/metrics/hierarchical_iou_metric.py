@@ -38,12 +38,36 @@ class HierarchicalIoUMetric(IoUMetric):
     Args:
         hierarchy: the class hierarchy (a built-in name, a dict or a ClassHierarchy); if
             None, the data set's ``dataset_meta['hierarchy']`` is used.
+        prefix (str, optional): prepended to the metric names (``<prefix>/mIoU``). Default:
+            none (``default_prefix`` is ``''``: the names stay those of mmseg's IoUMetric).
         Other arguments are those of :class:`IoUMetric`; ``iou_metrics`` must be
-        ``['mIoU']`` (the default).
+        ``['mIoU']`` (the default). Any other argument is an error (IoUMetric would drop it).
     """
 
-    def __init__(self, hierarchy: Optional[HierarchyLike] = None, **kwargs):
-        super().__init__(**kwargs)
+    # No prefix, as mmseg's IoUMetric writes its names, and said so: mmengine warns "The
+    # prefix is not set" where a metric leaves it None.
+    default_prefix: Optional[str] = ''
+
+    def __init__(self,
+                 hierarchy: Optional[HierarchyLike] = None,
+                 ignore_index: int = 255,
+                 iou_metrics: Sequence[str] = ('mIoU', ),
+                 nan_to_num: Optional[int] = None,
+                 beta: int = 1,
+                 collect_device: str = 'cpu',
+                 output_dir: Optional[str] = None,
+                 format_only: bool = False,
+                 prefix: Optional[str] = None):
+        super().__init__(
+            ignore_index=ignore_index,
+            iou_metrics=list(iou_metrics) if isinstance(iou_metrics, (list, tuple))
+            else iou_metrics,
+            nan_to_num=nan_to_num,
+            beta=beta,
+            collect_device=collect_device,
+            output_dir=output_dir,
+            format_only=format_only,
+            prefix=prefix)
         if self.metrics != ['mIoU'] and self.metrics != 'mIoU':
             raise ValueError(f'HierarchicalIoUMetric computes mIoU; got iou_metrics='
                              f'{self.metrics}')
