@@ -87,7 +87,7 @@ def main(argv=None):
                                                       build_trained_segmentor,
                                                       dataset_hierarchy, make_calibratable,
                                                       set_level_temperatures)
-    from hieraseg.evaluation.temperature_scaling import (changed_predictions,
+    from hieraseg.evaluation.temperature_scaling import (T_MAX, T_MIN, changed_predictions,
                                                          fit_level_temperatures,
                                                          level_probability_mode,
                                                          run_calibration_pass)
@@ -114,6 +114,11 @@ def main(argv=None):
     fit_pass = run_calibration_pass(model, fit_loader, hierarchy, args.bins,
                                     args.pixels_per_image, ignore_index, args.seed)
     temperatures = fit_level_temperatures(fit_pass, hierarchy, mode)
+    for name, temperature in zip(hierarchy.level_names, temperatures):
+        if not T_MIN * 1.01 < temperature < T_MAX / 1.01:
+            print(f'warning: the temperature of level {name!r} ({temperature:.4g}) is at the '
+                  f'bound of the search [{T_MIN}, {T_MAX}]: the model\'s confidences at that '
+                  f'level hardly depend on being right (an untrained model?)')
     before = fit_pass if report_loader is fit_loader else run_calibration_pass(
         model, report_loader, hierarchy, args.bins, 0, ignore_index)
     set_level_temperatures(model, temperatures)

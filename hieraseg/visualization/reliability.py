@@ -35,13 +35,17 @@ def _draw_panel(axes, counts: np.ndarray, title: str) -> None:
              edgecolor='white', label='accuracy')
     axes.bar(centres[filled], (confidence - accuracy)[filled], bottom=accuracy[filled],
              width=width, color='#dd4444', alpha=0.35, edgecolor='#dd4444', label='gap')
-    share = bins[:, COUNT] / max(bins[:, COUNT].sum(), 1)
-    axes.bar(centres, share * 0.25, width=width * 0.4, color='#555555', label='pixel share')
     axes.plot([0, 1], [0, 1], '--', color='#333333', linewidth=1)
     axes.set_xlim(0, 1)
     axes.set_ylim(0, 1)
     axes.set_xlabel('confidence')
     axes.set_ylabel('accuracy')
+    share = bins[:, COUNT] / max(bins[:, COUNT].sum(), 1)
+    shares = axes.twinx()
+    shares.step(edges, np.append(share, share[-1]), where='post', color='#555555',
+                linewidth=1)
+    shares.set_ylim(0, 1)
+    shares.set_ylabel('share of pixels (grey line)', color='#555555', fontsize=8)
     axes.set_title(f'{title}\nECE {ece_from_counts(bins) * 100:.2f}  '
                    f'cwECE {classwise_ece_from_counts(counts) * 100:.2f}', fontsize=9)
 
