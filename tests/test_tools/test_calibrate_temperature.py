@@ -20,9 +20,8 @@ from .conftest import REPO, TOY_CONFIG, run_tool
 FLAT_CONFIG = 'configs/hssn/fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'calibrate_temperature', osp.join(REPO, 'tools', 'calibrate_temperature.py'))
+def load_tool(name='calibrate_temperature'):
+    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, 'tools', name + '.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -79,6 +78,10 @@ def test_temperatures_change_ece_not_predictions(config, toy_root, tmp_path, mms
     calibrated = predictions(out, checkpoint, toy_root)
     assert calibrated.prediction_digests == original.prediction_digests  # same argmax
     assert calibrated.level_counts[0][..., 1].sum() != original.level_counts[0][..., 1].sum()
+    # the reliability diagram of the written config shows the calibrated model
+    metrics = load_tool('reliability_diagram').main(
+        [out, checkpoint, '--out', str(tmp_path / 'after.png')] + data_options(toy_root))
+    assert metrics == result['after'] and osp.getsize(tmp_path / 'after.png') > 1000
 
 
 def test_test_tool_reads_the_temperatures_back(toy_root, tmp_path):
