@@ -104,8 +104,8 @@ def test_an_argument_the_metric_does_not_take_is_refused(monkeypatch, work_dir, 
                                                          tmp_path):
     checkpoint = tmp_path / 'x.pth'
     checkpoint.write_bytes(b'')
-    with pytest.raises(TypeError, match=r"test_evaluator.calibration_bins: "
-                       r"HierarchicalIoUMetric has no argument 'calibration_bins'; it takes "
-                       r"beta, collect_device, format_only, hierarchy, ignore_index"):
+    with pytest.raises(TypeError, match=r"test_evaluator.calibration_bin: "
+                       r"HierarchicalIoUMetric has no argument 'calibration_bin' \(closest: "
+                       r"calibration_bins\); it takes beta, calibration_bins, collect_device"):
         run_main(monkeypatch, 'test', TOY_CONFIG, str(checkpoint), '--work-dir', work_dir,
-                 '--data-root', toy_root, '--cfg-options', 'test_evaluator.calibration_bins=15')
+                 '--data-root', toy_root, '--cfg-options', 'test_evaluator.calibration_bin=15')

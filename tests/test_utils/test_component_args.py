@@ -27,8 +27,8 @@ def load(path):
 
 
 def test_the_metric_no_longer_drops_unknown_arguments():
-    with pytest.raises(TypeError, match='calibration_bins'):
-        HierarchicalIoUMetric(calibration_bins=15)
+    with pytest.raises(TypeError, match='calibration_bin'):
+        HierarchicalIoUMetric(calibration_bin=15)
     metric = HierarchicalIoUMetric(hierarchy='toy_shapes', collect_device='cpu', nan_to_num=0)
     assert metric.nan_to_num == 0 and metric.prefix == ''  # no prefix, and no warning
 
@@ -40,10 +40,11 @@ def with_options(path, **options):
 
 
 @pytest.mark.parametrize('path, option, message', [
-    (HSSN_TOY, {'test_evaluator.calibration_bins': 15},
-     r"test_evaluator.calibration_bins: HierarchicalIoUMetric has no argument "
-     r"'calibration_bins'; it takes beta, collect_device, format_only, hierarchy, ignore_index, "
-     r"iou_metrics, nan_to_num, output_dir, prefix"),
+    (HSSN_TOY, {'test_evaluator.calibration_bin': 15},
+     r"test_evaluator.calibration_bin: HierarchicalIoUMetric has no argument "
+     r"'calibration_bin' \(closest: calibration_bins\); it takes beta, calibration_bins, "
+     r"collect_device, format_only, hierarchy, ignore_index, iou_metrics, nan_to_num, "
+     r"output_dir, prefix"),
     (HSSN_TOY, {'model.decode_head.embeding_channels': 8},
      r"model.decode_head.embeding_channels: HieraFCNHead has no argument 'embeding_channels' "
      r"\(closest: embedding_channels"),
