@@ -80,4 +80,3 @@ def set_level_temperatures(model, temperatures) -> None:
     test_cfg['level_temperatures'] = temperatures
     model.test_cfg = test_cfg
     model.level_test_settings()
-

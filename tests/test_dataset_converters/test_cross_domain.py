@@ -208,8 +208,8 @@ def test_wilddash_errors(tmp_path):
     list_file = tmp_path / 'list.txt'
     list_file.write_text('at0000_000001.jpg\nat9999_000000.jpg\n')
     expect_error('wilddash2', tmp_path / 'd', ValueError,
-                 r"list.txt: 'at9999_000000' has no annotation", options=['--list',
-                                                                           str(list_file)])
+                 r"list.txt: 'at9999_000000' has no annotation",
+                 options=['--list', str(list_file)])
 
 
 def test_wilddash_list_keeps_only_the_named_images(tmp_path):

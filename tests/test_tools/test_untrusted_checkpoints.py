@@ -89,5 +89,5 @@ def test_cast_tools(hostile, tmp_path, monkeypatch):
     path, marker = hostile
     refused(monkeypatch, hostile, 'tools/cast_segments.py', CAST_CONFIG, path,
             str(tmp_path / 'image.png'))
-    refused(monkeypatch, hostile, 'tools/cast_toy_eval.py', CAST_CONFIG, path, CAST_CONFIG,
+    refused(monkeypatch, hostile, 'experiments/cast_toy_eval.py', CAST_CONFIG, path, CAST_CONFIG,
             path)

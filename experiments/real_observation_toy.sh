@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# The "real observation" variant of the toy DNC models trained by tools/hssn_ablation.py:
+# The "real observation" variant of the toy DNC models trained by experiments/run_toy_ablation.py:
 # every sub-centroid replaced by its exemplar's feature (tools/dnc_exemplars.py), both
 # checkpoints evaluated with tools/test.py on the in-domain validation split (mIoU per
-# level). Usage, after `python tools/hssn_ablation.py --rows dnc hiera_dnc ...`:
-#   bash benchmarks/real_observation_toy.sh [ROW ...]   (default: dnc hiera_dnc)
+# level). Usage, after `python experiments/run_toy_ablation.py --rows dnc hiera_dnc ...`:
+#   bash experiments/real_observation_toy.sh [ROW ...]   (default: dnc hiera_dnc)
 # Prints one line per row and seed: ROW SEED BEFORE(level=mIoU ...) AFTER(...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
-WORK=${WORK:-work_dirs/hssn_ablation}
+WORK=${WORK:-work_dirs/toy_ablation}
 DATA=${DATA:-data/toy_shapes_ablation}
 ROWS=${*:-dnc hiera_dnc}
 opts=(--cfg-options "train_dataloader.dataset.data_root=$DATA"

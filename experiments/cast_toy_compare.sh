@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Trains the toy CAST and the ViT of its size once per seed, evaluates both
-# (tools/cast_toy_eval.py) and prints mean ± std over the seeds (tools/cast_toy_summary.py).
+# (experiments/cast_toy_eval.py) and prints mean ± std over the seeds (experiments/cast_toy_summary.py).
 #
-#   bash tools/cast_toy_compare.sh [WORK_ROOT] [SEED ...]      (defaults: work_dirs/cast_toy, 0 1 2)
+#   bash experiments/cast_toy_compare.sh [WORK_ROOT] [SEED ...]      (defaults: work_dirs/cast_toy, 0 1 2)
 #
 # Needs the data set: python tools/make_toy_objects.py data/toy_objects
 set -euo pipefail
@@ -25,10 +25,10 @@ for seed in "${seeds[@]}"; do
                 --cfg-options randomness.seed="${seed}" > "${root}/${name}_seed${seed}.log" 2>&1
         fi
     done
-    "${python}" tools/cast_toy_eval.py \
+    "${python}" experiments/cast_toy_eval.py \
         "${cast}" "${root}/$(basename "${cast}" .py)_seed${seed}/epoch_30.pth" \
         "${vit}" "${root}/$(basename "${vit}" .py)_seed${seed}/epoch_30.pth" \
         --seed "${seed}" --json "${root}/eval_seed${seed}.json"
     runs+=("${root}/eval_seed${seed}.json")
 done
-"${python}" tools/cast_toy_summary.py "${runs[@]}"
+"${python}" experiments/cast_toy_summary.py "${runs[@]}"

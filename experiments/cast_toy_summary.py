@@ -1,6 +1,6 @@
-"""Mean +- std over runs of tools/cast_toy_eval.py's JSON files, as a markdown table.
+"""Mean +- std over runs of experiments/cast_toy_eval.py's JSON files, as a markdown table.
 
-    python tools/cast_toy_summary.py RUN.json [RUN.json ...]
+    python experiments/cast_toy_summary.py RUN.json [RUN.json ...]
 """
 import argparse
 import json

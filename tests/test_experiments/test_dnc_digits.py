@@ -8,7 +8,10 @@ import pytest
 
 pytest.importorskip('sklearn')
 
-from hieraseg.utils.dnc_digits import digits_cfg, run_digits, write_digits  # noqa: E402
+from tests.scripts import load_script  # noqa: E402
+
+digits = load_script('experiments/dnc_digits.py')
+digits_cfg, run_digits, write_digits = digits.digits_cfg, digits.run_digits, digits.write_digits
 
 SEEDS = (0, 1, 2)
 ITERS = 400

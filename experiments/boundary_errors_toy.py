@@ -1,7 +1,7 @@
 """Where the toy models' errors lie: leaf-level error rate by distance to the nearest
-ground-truth boundary, for runs of tools/hssn_ablation.py.
+ground-truth boundary, for runs of experiments/run_toy_ablation.py.
 
-    python benchmarks/boundary_errors_toy.py RUN [RUN ...] [--work-dir work_dirs/hssn_ablation]
+    python experiments/boundary_errors_toy.py RUN [RUN ...] [--work-dir work_dirs/toy_ablation]
         [--data-root data/toy_shapes_ablation]
 
 RUN is a run folder name such as ``recipe_seed0``. Each run's checkpoint is evaluated with
@@ -26,7 +26,7 @@ MAX_DISTANCE = 5
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('runs', nargs='+')
-    parser.add_argument('--work-dir', default='work_dirs/hssn_ablation')
+    parser.add_argument('--work-dir', default='work_dirs/toy_ablation')
     parser.add_argument('--data-root', default='data/toy_shapes_ablation')
     parser.add_argument('--threads', type=int, default=1)
     return parser.parse_args()
