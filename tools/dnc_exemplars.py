@@ -21,7 +21,7 @@ from mmengine.config import DictAction
 from hieraseg.explain import (default_exemplar_path, find_exemplars, load_dnc_model,
                               real_observation_centroids, save_exemplars,
                               write_real_observation_checkpoint)
-from hieraseg.explain.exemplars import similarity_summary
+from hieraseg.explain.exemplar_search import similarity_summary
 from hieraseg.utils.checkpoint import set_checkpoint_trust
 from hieraseg.utils.tools import add_trust_checkpoint_argument
 

@@ -10,54 +10,26 @@ the feature map, i.e. a small region of the image) for segmentation. The search 
 vectorised per batch: similarities of the batch's features to all C*K centroids, then a
 scatter-max per (c, k) slot.
 
-The result is written as JSON next to the checkpoint (:func:`save_exemplars`) and can
-replace the centroids of a copy of the checkpoint (:func:`write_real_observation_checkpoint`),
-the paper's "real observation" variant.
+The result is written to the exemplar file by :mod:`.exemplar_file`; :mod:`.real_observation`
+makes the paper's "real observation" checkpoint from it.
 """
-import hashlib
-import json
-import os.path as osp
 import sys
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from hieraseg.utils.atomic_files import write_file_atomically
-from hieraseg.utils.checkpoint import load_checkpoint_file
-from .dnc_model import (CLASSIFICATION, SEGMENTATION, DNCModel, _find_state_dict,
-                        _strip_wrapper_prefix, centroids_sha256)
+from .dnc_model import SEGMENTATION, DNCModel
 
-__all__ = [
-    'EXEMPLAR_FORMAT', 'ExemplarMismatchError', 'ExemplarSearchResult', 'NearestSampleSearch',
-    'default_exemplar_path', 'feature_pixel_grid', 'find_exemplars', 'load_exemplars',
-    'save_exemplars', 'write_real_observation_checkpoint'
-]
+__all__ = ['ExemplarSearchResult', 'NearestSampleSearch', 'feature_pixel_grid',
+           'find_exemplars', 'similarity_summary']
 
-EXEMPLAR_FORMAT = 'hieraseg.dnc-exemplars/1'
 # Columns of the per-sample info rows the search keeps for each winner.
 CLS_INFO = ('index', )
 SEG_INFO = ('index', 'feature_y', 'feature_x', 'feature_h', 'feature_w', 'y', 'x')
-
-
-class ExemplarMismatchError(ValueError):
-    """An exemplar file made for another model."""
-
-
-def default_exemplar_path(checkpoint: str) -> str:
-    return checkpoint + '.exemplars.json'
-
-
-def file_sha256(path: str, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(chunk), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class NearestSampleSearch:
@@ -293,116 +265,6 @@ def find_exemplars(dnc: DNCModel,
     return ExemplarSearchResult(search=search, records=records, missing=missing,
                                 num_samples=len(dataset), dataset_type=type(dataset).__name__,
                                 classes=classes)
-
-
-def model_identity(dnc: DNCModel) -> dict:
-    """What identifies the model an exemplar file belongs to."""
-    return dict(config=dnc.config_path, checkpoint=dnc.checkpoint_path,
-                checkpoint_sha256=file_sha256(dnc.checkpoint_path),
-                centroids_sha256=dnc.centroids_sha256(), classifier=dnc.classifier_name,
-                task=dnc.task, num_classes=dnc.num_classes,
-                num_sub_centroids=dnc.num_sub_centroids, feat_dim=dnc.feat_dim)
-
-
-def save_exemplars(path: str, result: ExemplarSearchResult, dnc: DNCModel,
-                   real_observation: Optional[dict] = None) -> dict:
-    """Writes the exemplar file (JSON); returns its content."""
-    content = dict(
-        format=EXEMPLAR_FORMAT,
-        model=model_identity(dnc),
-        classes=result.classes,
-        dataset=dict(split='train', type=result.dataset_type, num_samples=result.num_samples,
-                     pipeline='test'),
-        sample=('image' if dnc.task == CLASSIFICATION else
-                'embedding-map position; pixel = its centre in the original image [y, x]'),
-        real_observation=real_observation,
-        missing=[list(m) for m in result.missing],
-        exemplars=result.records)
-
-    def write(tmp):
-        with open(tmp, 'w') as f:
-            json.dump(content, f, indent=1)
-
-    write_file_atomically(path, write)
-    return content
-
-
-def load_exemplars(path: str, dnc: DNCModel) -> dict:
-    """Reads an exemplar file and checks that it was made for ``dnc``.
-
-    The file fits when its centroid hash is this model's, or the hash of the
-    real-observation checkpoint made from it.
-
-    Raises:
-        FileNotFoundError: no such file.
-        ValueError: not an exemplar file.
-        ExemplarMismatchError: made for another model.
-    """
-    if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'exemplar file {path!r} does not exist: run tools/dnc_exemplars.py '
-            f'{dnc.config_path} {dnc.checkpoint_path} first (or pass --exemplars)')
-    try:
-        with open(path) as f:
-            content = json.load(f)
-    except (OSError, ValueError) as error:
-        raise ValueError(f'{path} is not an exemplar file: {error}') from None
-    if not isinstance(content, dict) or content.get('format') != EXEMPLAR_FORMAT:
-        raise ValueError(f'{path} is not an exemplar file (format {EXEMPLAR_FORMAT!r})')
-    recorded = content.get('model') or {}
-    own = dict(task=dnc.task, num_classes=dnc.num_classes,
-               num_sub_centroids=dnc.num_sub_centroids, feat_dim=dnc.feat_dim,
-               classifier=dnc.classifier_name)
-    differences = [f'{k}: file {recorded.get(k)!r}, model {v!r}' for k, v in own.items()
-                   if recorded.get(k) != v]
-    digest = dnc.centroids_sha256()
-    accepted = {recorded.get('centroids_sha256'),
-                (content.get('real_observation') or {}).get('centroids_sha256')}
-    if not differences and digest not in accepted:
-        differences.append(f"centroids: file's hash {recorded.get('centroids_sha256')}, "
-                           f'this checkpoint\'s {digest}')
-    if differences:
-        raise ExemplarMismatchError(
-            f'exemplar file {path} is from another model (config '
-            f"{recorded.get('config')}, checkpoint {recorded.get('checkpoint')}), not from "
-            f'checkpoint {dnc.checkpoint_path}: ' + '; '.join(differences) +
-            f'. Run tools/dnc_exemplars.py {dnc.config_path} {dnc.checkpoint_path}')
-    return content
-
-
-def exemplar_lookup(content: dict) -> Dict[Tuple[int, int], dict]:
-    """``{(c, k): record}`` of an exemplar file's content."""
-    return {(r['class'], r['sub_centroid']): r for r in content['exemplars']}
-
-
-def real_observation_centroids(dnc: DNCModel, search: NearestSampleSearch) -> Tensor:
-    """``[C, K, D]``: each sub-centroid replaced by its exemplar's unit feature; a
-    sub-centroid without an exemplar (class absent from training) keeps its value."""
-    found = search.found[..., None]
-    replaced = torch.where(found, F.normalize(search.features, dim=-1),
-                           dnc.classifier.centroids.float())
-    return replaced.to(dnc.classifier.centroids.dtype)
-
-
-def write_real_observation_checkpoint(dnc: DNCModel, centroids: Tensor, out: str,
-                                      exemplar_file: Optional[str] = None) -> dict:
-    """A copy of the whole checkpoint whose sub-centroids are ``centroids`` ``[C, K, D]``,
-    written atomically. Returns the ``real_observation`` entry of the exemplar file."""
-    if osp.abspath(out) == osp.abspath(dnc.checkpoint_path):
-        raise ValueError(f'--real-observation-checkpoint {out} would overwrite the source '
-                         'checkpoint')
-    checkpoint = load_checkpoint_file(dnc.checkpoint_path, map_location='cpu')
-    state = _find_state_dict(checkpoint)
-    key = next(k for k in state if _strip_wrapper_prefix(k) == dnc.centroids_key)
-    if tuple(state[key].shape) != tuple(centroids.shape):
-        raise ValueError(f'centroids {tuple(centroids.shape)} do not fit {key} '
-                         f'{tuple(state[key].shape)}')
-    state[key] = centroids.detach().to('cpu', state[key].dtype).clone()
-    if isinstance(checkpoint.get('meta'), dict):
-        checkpoint['meta']['dnc_real_observation'] = dict(
-            source_checkpoint=dnc.checkpoint_path, exemplars=exemplar_file)
-    write_file_atomically(out, lambda partial: torch.save(checkpoint, partial))
-    return dict(checkpoint=out, centroids_sha256=centroids_sha256(centroids))
 
 
 def similarity_summary(result: ExemplarSearchResult) -> str:
