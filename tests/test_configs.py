@@ -25,7 +25,7 @@ def test_there_are_configs():
 
 
 @pytest.mark.parametrize('path', CONFIGS)
-def test_config_builds(path):
+def test_config_builds(path, no_random_init):
     cfg = Config.fromfile(osp.join(REPO, path))
     assert 'hieraseg' in cfg.custom_imports['imports']
     check_hierarchy_fits_data(cfg)

@@ -12,6 +12,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from .checkpoint import TRUST_ENV, TRUST_OPTION
+from .config_index import use_cached_model_index
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None,
@@ -26,6 +27,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file {path!r} does not exist (from the current folder '
                                 f'{osp.abspath(".")})')
+    use_cached_model_index()
     cfg = Config.fromfile(path)
     if cfg_options:
         check_cfg_option_keys(cfg, cfg_options)
