@@ -29,6 +29,7 @@ from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
+import hieraseg  # noqa: E402,F401  (registers DNCClsHead and the clustering hook)
 
 NUM_CLASSES = 10
 NUM_TRAIN = 1200
