@@ -1,18 +1,17 @@
-# Hierarchical DNC (issue 15) on Mapillary Vistas 2.0, 124 -> 16 -> 4: the HSSN config beside it
+# Hierarchical DNC (docs/hiera_dnc.md) on Mapillary Vistas 2.0, 124 -> 16 -> 4: the HSSN config beside it
 # (hssn-deeplabv3plus_r101-d8_4xb2-240k_mapillary-v2-512x1024.py: DeepLabV3+ R101-D8, hieraseg's
 # HSSN recipe, same schedule) with the parametric node classifier replaced by a projection and K=10
 # cosine sub-centroids for every node of the hierarchy (node logits normalised per level), moved by
 # the SinkhornClusteringHook (coarse nodes over their descendant leaves' features).
 # Objective: the HSSN recipe with its focal tree-min at weight 1 instead of 5 (with weight 5
 # sub-centroid logits lost leaf classes on the toy set), per-level CE, tree-triplet
-# (hiera_dnc_loss_decode in configs/_base_/hssn_recipe.py; README, "HSSN ablation").
+# (hiera_dnc_loss_decode in configs/_base_/hssn_recipe.py; experiments/README.md).
 _base_ = ['./hssn-deeplabv3plus_r101-d8_4xb2-240k_mapillary-v2-512x1024.py']
 model = dict(
     decode_head=dict(
         type='HieraDNCSepASPPHead', num_sub_centroids=10, logit_norm='layernorm',
         # classify the head's 1/4-resolution embeddings upsampled x2 (at 1/2), not the
-        # logits upsampled: boundaries inside a feature cell (README, "DNC"); the full
-        # size costs about 2.5x the memory of x2 (benchmarks/benchmark_classify_upsampled.py)
+        # logits upsampled: boundaries inside a feature cell (docs/dnc.md)
         classify_upsampled=True, upsample_factor=2,
         loss_decode={{_base_.hiera_dnc_loss_decode}}))
 # Up to 500 pixel embeddings per leaf class, gathered from all GPUs, clustered every
@@ -20,7 +19,7 @@ model = dict(
 custom_hooks = [dict(type='SinkhornClusteringHook', memory_size=500, memory_dtype='float16')]
 # A linear warm-up (lr / 10 -> lr over the first 1000 iterations), then the HSSN config's
 # poly decay. On the toy set hierarchical DNC without a warm-up lost leaf classes for good
-# in some seeds; with one, at the configs' other settings, in none (README, "HSSN ablation").
+# in some seeds; with one, at the configs' other settings, in none (experiments/README.md).
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, begin=0, end=1000, by_epoch=False),
     dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=1000, end=240000, by_epoch=False)

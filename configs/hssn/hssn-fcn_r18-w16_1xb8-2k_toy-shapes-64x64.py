@@ -2,7 +2,7 @@
 # node outputs, embedding branch), trained with hieraseg's HSSN recipe
 # (configs/_base_/hssn_recipe.py: 5 focal tree-min + one softmax CE per level + tree-triplet)
 # over the 6 -> 3 hierarchy, with hierarchical inference and mIoU at both levels.
-# The README's demo. Flat baseline: fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py.
+# The demo (tools/demo.sh). Flat baseline: fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py.
 _base_ = ['./fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py', '../_base_/hssn_recipe.py']
 model = dict(
     type='HieraEncoderDecoder',  # node logits to the output size, then paths; every level
