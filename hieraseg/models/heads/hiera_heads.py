@@ -188,10 +188,13 @@ class HieraHeadMixin:
         tree-triplet loss on the embeddings of the same features."""
         losses = super().loss(inputs, batch_data_samples, train_cfg)
         if self.loss_triplet is not None:
-            leaf_labels = self._stack_batch_gt(batch_data_samples).squeeze(1)  # [B, H, W]
-            losses[self.loss_triplet.loss_name] = self.loss_triplet(self.embed(inputs),
-                                                                    leaf_labels)
+            losses.update(self.loss_by_embeddings(self.embed(inputs), batch_data_samples))
         return losses
+
+    def loss_by_embeddings(self, embeddings: Tensor, batch_data_samples) -> dict:
+        """The tree-triplet loss on unit embeddings ``[B, E, h, w]`` (:meth:`embed`)."""
+        leaf_labels = self._stack_batch_gt(batch_data_samples).squeeze(1)  # [B, H, W]
+        return {self.loss_triplet.loss_name: self.loss_triplet(embeddings, leaf_labels)}
 
     def loss_by_feat(self, node_logits: Tensor, batch_data_samples) -> dict:
         """Losses on node logits ``[B, V, h, w]`` upsampled to the labels, and the leaf
