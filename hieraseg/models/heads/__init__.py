@@ -40,15 +40,20 @@ Construction, in order, for ``HieraDNCFCNHead(**cfg)``:
    HieraHeadMixin the embedding branch and the tree-triplet loss; DNCDecodeHeadMixin its
    loss weights and the ``classify_upsampled`` settings.
 
-So every module is built once, and the initial weights depend only on the modules the head
-has (mmseg's dropped ``conv_seg`` draws from a copy of the generator).
+So every module hieraseg adds is built once, and no module that the head drops draws from
+the random generator (the dropped ``conv_seg`` draws from a copy of it). The mmseg head's
+own layers are as in mmseg (``DepthwiseSeparableASPPHead`` replaces the ``ASPPModule``
+that ``ASPPHead.__init__`` built, in plain mmseg too).
 
 At run time, mmseg's ``BaseDecodeHead.loss`` and ``predict`` are the paths (forward, then
 ``loss_by_feat`` / ``predict_by_feat``); each mixin overrides a step and calls ``super()``:
 DNCDecodeHeadMixin sets the classification size around ``loss`` and ``predict`` and keeps
 the features for the clustering hook in ``loss_by_feat``; HieraHeadMixin adds the
-tree-triplet loss after mmseg's ``loss``, computes the node losses in ``loss_by_feat`` and
-decodes the root-to-leaf paths in ``predict_by_feat``.
+tree-triplet loss after mmseg's ``loss`` (``loss_by_embeddings``), computes the node losses
+in ``loss_by_feat`` and decodes the root-to-leaf paths in ``predict_by_feat``; its
+``predict_node_logits`` (the node logits that ``HieraEncoderDecoder`` carries to the output
+size) is the one extra entry point, and HieraDNCHeadMixin sets the classification size
+around it.
 
 Checkpoints: the module names (``conv_seg``, ``projection``, ``classifier``, ``embedding``)
 are those of earlier versions, so their checkpoints load unchanged.
