@@ -8,7 +8,8 @@
     of the per-step ratios.
 (b) The decode head's losses alone, forward and backward, on fixed head outputs of the
     sizes in (a): the HSSN head's ``loss_by_feat`` (upsampling, tree-min, training
-    accuracy) and ``loss_by_embeddings`` (tree-triplet) against the CE head's (upsampling, CE, training accuracy).
+    accuracy) and ``loss_by_embeddings`` (tree-triplet) against the CE head's
+    ``loss_by_feat`` (upsampling, CE, training accuracy).
 (c) The tree-min loss alone against mmseg's softmax CE alone, forward and backward, on
     fixed logits at label resolution (V and C_0 channels).
 
