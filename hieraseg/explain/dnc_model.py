@@ -23,7 +23,7 @@ from mmengine.registry import DATASETS, MODELS, DefaultScope
 from torch import Tensor
 
 from hieraseg.models.utils import SubCentroidClassifier
-from hieraseg.utils.checkpoint import load_trusted_local_checkpoint
+from hieraseg.utils.checkpoint import load_checkpoint_file
 from hieraseg.utils.config_checks import nested_dataset_cfgs
 from hieraseg.utils.tools import load_config
 
@@ -342,7 +342,7 @@ def load_dnc_model(config: str,
     cfg = load_config(config, cfg_options)
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
-    ckpt = load_trusted_local_checkpoint(checkpoint, map_location='cpu')
+    ckpt = load_checkpoint_file(checkpoint, map_location='cpu')
     state = {_strip_wrapper_prefix(k): v for k, v in _find_state_dict(ckpt).items()}
     if not any(k.endswith('classifier.centroids') for k in state):
         raise NotADNCModelError(

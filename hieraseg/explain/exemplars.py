@@ -16,9 +16,8 @@ the paper's "real observation" variant.
 """
 import hashlib
 import json
-import os
 import os.path as osp
-import tempfile
+import sys
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
@@ -28,7 +27,8 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from hieraseg.utils.checkpoint import load_trusted_local_checkpoint
+from hieraseg.utils.atomic_files import write_file_atomically
+from hieraseg.utils.checkpoint import load_checkpoint_file
 from .dnc_model import (CLASSIFICATION, SEGMENTATION, DNCModel, _find_state_dict,
                         _strip_wrapper_prefix, centroids_sha256)
 
@@ -230,9 +230,11 @@ def find_exemplars(dnc: DNCModel,
         dnc: the loaded model.
         batch_size: images per forward; defaults to the config's test batch size.
         num_workers: data loading workers.
-        progress: show a progress bar (tqdm, on stderr).
+        progress: show a progress bar (tqdm, on stderr, when stderr is a terminal).
     """
     from tqdm import tqdm
+
+    from hieraseg.utils.progress import on_terminal
     dataset = dnc.build_train_dataset()
     if batch_size is None:
         batch_size = int((dnc.cfg.get('test_dataloader') or {}).get('batch_size', 1))
@@ -245,7 +247,7 @@ def find_exemplars(dnc: DNCModel,
     # one row per level: the level's node (global index) of every leaf label
     paths = dnc.hierarchy.leaf_to_node.to(dnc.device) if dnc.hierarchy is not None else None
     with tqdm(total=len(dataset), unit='img', desc='exemplar search',
-              disable=not progress) as bar:
+              disable=not (progress and on_terminal(sys.stderr))) as bar:
         for samples in loader:
             emb = dnc.embed(samples)
             if seg:
@@ -302,21 +304,6 @@ def model_identity(dnc: DNCModel) -> dict:
                 num_sub_centroids=dnc.num_sub_centroids, feat_dim=dnc.feat_dim)
 
 
-def _write_atomically(path: str, write) -> None:
-    """``write(tmp_path)`` then move it over ``path``: readers never see half a file."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.', dir=folder)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def save_exemplars(path: str, result: ExemplarSearchResult, dnc: DNCModel,
                    real_observation: Optional[dict] = None) -> dict:
     """Writes the exemplar file (JSON); returns its content."""
@@ -336,7 +323,7 @@ def save_exemplars(path: str, result: ExemplarSearchResult, dnc: DNCModel,
         with open(tmp, 'w') as f:
             json.dump(content, f, indent=1)
 
-    _write_atomically(path, write)
+    write_file_atomically(path, write)
     return content
 
 
@@ -404,7 +391,7 @@ def write_real_observation_checkpoint(dnc: DNCModel, centroids: Tensor, out: str
     if osp.abspath(out) == osp.abspath(dnc.checkpoint_path):
         raise ValueError(f'--real-observation-checkpoint {out} would overwrite the source '
                          'checkpoint')
-    checkpoint = load_trusted_local_checkpoint(dnc.checkpoint_path, map_location='cpu')
+    checkpoint = load_checkpoint_file(dnc.checkpoint_path, map_location='cpu')
     state = _find_state_dict(checkpoint)
     key = next(k for k in state if _strip_wrapper_prefix(k) == dnc.centroids_key)
     if tuple(state[key].shape) != tuple(centroids.shape):
@@ -414,7 +401,7 @@ def write_real_observation_checkpoint(dnc: DNCModel, centroids: Tensor, out: str
     if isinstance(checkpoint.get('meta'), dict):
         checkpoint['meta']['dnc_real_observation'] = dict(
             source_checkpoint=dnc.checkpoint_path, exemplars=exemplar_file)
-    _write_atomically(out, lambda tmp: torch.save(checkpoint, tmp))
+    write_file_atomically(out, lambda partial: torch.save(checkpoint, partial))
     return dict(checkpoint=out, centroids_sha256=centroids_sha256(centroids))
 
 
