@@ -13,6 +13,7 @@ from hieraseg.datasets.toy_shapes import generate_toy_shapes
 from hieraseg.engine.hooks import SinkhornClusteringHook
 from hieraseg.engine.hooks.sinkhorn_clustering_hook import CHECKPOINT_KEY
 from hieraseg.utils import adapt_cfg_to_device
+from hieraseg.utils.checkpoint import use_safe_checkpoint_loading
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIG = osp.join(REPO, 'configs/dnc/dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py')
@@ -117,6 +118,7 @@ def test_resume_restores_centroids_and_memory_exactly(toy_root, tmp_path):
 
     cfg = make_cfg(toy_root, tmp_path / 'resumed', iters=8)
     cfg.resume, cfg.load_from = True, checkpoint_path
+    use_safe_checkpoint_loading()  # as tools/train.py reads checkpoints (prepare_runtime)
     resumed = Runner.from_cfg(cfg)
     # What runner.train() does before its first iteration, without iterating.
     resumed.call_hook('before_run')
