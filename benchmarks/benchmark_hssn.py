@@ -7,8 +7,9 @@
     both; reported are the medians, the fastest iterations and the median (and quartiles)
     of the per-step ratios.
 (b) The decode head's losses alone, forward and backward, on fixed head outputs of the
-    sizes in (a): the HSSN head's ``loss_by_feat`` (upsampling, tree-min, tree-triplet,
-    training accuracy) against the CE head's (upsampling, CE, training accuracy).
+    sizes in (a): the HSSN head's ``loss_by_feat`` (upsampling, tree-min, training
+    accuracy) and ``loss_by_embeddings`` (tree-triplet) against the CE head's
+    ``loss_by_feat`` (upsampling, CE, training accuracy).
 (c) The tree-min loss alone against mmseg's softmax CE alone, forward and backward, on
     fixed logits at label resolution (V and C_0 channels).
 
@@ -142,7 +143,7 @@ def timed_steps(steps: dict, iters: int, alternate: bool = False) -> dict:
 
 
 def time_losses(models, samples, hierarchy, iters: int, size=(512, 512), device='cpu'):
-    """(b): the decode heads' ``loss_by_feat`` on fixed outputs, forward and backward."""
+    """(b): the decode heads' losses on fixed outputs, forward and backward."""
     generator = torch.Generator().manual_seed(1)
     out_h, out_w = size[0] // 4, size[1] // 4
     outputs = {
@@ -159,7 +160,8 @@ def time_losses(models, samples, hierarchy, iters: int, size=(512, 512), device=
         start = time.perf_counter()
         if name == 'hssn':
             embeddings = torch.nn.functional.normalize(leaves[1], dim=1)
-            losses = head.loss_by_feat(leaves[0], samples, embeddings)
+            losses = head.loss_by_feat(leaves[0], samples)
+            losses.update(head.loss_by_embeddings(embeddings, samples))
         else:
             losses = head.loss_by_feat(leaves[0], samples)
         sum(v for k, v in losses.items() if 'loss' in k).backward()

@@ -113,7 +113,8 @@ def main(argv=None):
           f'{mode!r})')
     fit_pass = run_calibration_pass(model, fit_loader, hierarchy, args.bins,
                                     args.pixels_per_image, ignore_index, args.seed)
-    temperatures = fit_level_temperatures(fit_pass, hierarchy, mode)
+    # rounded as written to the config, so that the figures reported are the config's
+    temperatures = [round(t, 4) for t in fit_level_temperatures(fit_pass, hierarchy, mode)]
     for name, temperature in zip(hierarchy.level_names, temperatures):
         if not T_MIN * 1.01 < temperature < T_MAX / 1.01:
             print(f'warning: the temperature of level {name!r} ({temperature:.4g}) is at the '
@@ -133,13 +134,12 @@ def main(argv=None):
           f'({len(report_loader.dataset)} images, {args.bins} bins), predictions '
           f'unchanged:\n{table}')
 
-    rounded = [round(t, 4) for t in temperatures]
     cfg.model.setdefault('test_cfg', {})
-    cfg.model.test_cfg['level_temperatures'] = rounded
+    cfg.model.test_cfg['level_temperatures'] = temperatures
     header = '\n'.join([
         f'Calibrated by tools/calibrate_temperature.py on {datetime.date.today()}:',
         f'  config {args.config}, checkpoint {args.checkpoint}',
-        f'  level temperatures {rounded} ({", ".join(hierarchy.level_names)}), fitted on '
+        f'  level temperatures {temperatures} ({", ".join(hierarchy.level_names)}), fitted on '
         f'{fit_pass.num_sampled} pixels of {args.split}',
         *(f'  {line}' for line in table.splitlines()),
         *(['  the flat EncoderDecoder became a FlatHieraEncoderDecoder (same weights)']

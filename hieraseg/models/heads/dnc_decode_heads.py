@@ -1,11 +1,12 @@
 """DNC segmentation heads: mmseg's decode heads with a nearest-sub-centroid classifier.
 
 Each head subclasses the mmseg head it names and changes one thing, shared through
-:class:`DNCDecodeHeadMixin`: the parametric ``conv_seg`` is replaced by a projection
-(1x1 conv -> norm -> ReLU -> 1x1 conv) to an embedding, L2-normalised per pixel, and a
-:class:`SubCentroidClassifier`. During training the head keeps the detached embeddings of
-the labelled pixels (labels nearest-resized to the embedding map, ignore pixels left out)
-for the :class:`SinkhornClusteringHook`.
+:class:`DNCDecodeHeadMixin`: in place of the parametric ``conv_seg`` its classifier is a
+projection (1x1 conv -> norm -> ReLU -> 1x1 conv) to an embedding, L2-normalised per pixel,
+and a :class:`SubCentroidClassifier` (:meth:`DNCDecodeHeadMixin.build_classifier`). During
+training the head keeps the detached embeddings of the labelled pixels (labels
+nearest-resized to the embedding map, ignore pixels left out) for the
+:class:`SinkhornClusteringHook`.
 
 ``classify_upsampled=True`` classifies the embeddings bilinearly upsampled to the label
 size (training) or the output size (inference) instead of upsampling the logits. For a
@@ -19,7 +20,7 @@ upsampling at ``factor`` x the feature size, and the logits are upsampled the re
 way as usual.
 """
 from contextlib import contextmanager
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -32,15 +33,18 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from hieraseg.models.utils import SubCentroidClassifier, check_label_range
+from .classifier_slot import ClassifierSlot
 
 __all__ = ['DNCDecodeHeadMixin', 'DNCFCNHead', 'DNCASPPHead', 'DNCSepASPPHead',
            'DNCUPerHead']
 
 
 class DNCDecodeHeadMixin:
-    """Replaces an mmseg decode head's ``conv_seg`` with projection + sub-centroids.
+    """Gives an mmseg decode head a projection + sub-centroid classifier in place of
+    ``conv_seg`` (composition: :mod:`hieraseg.models.heads`).
 
-    Put it first in the bases: ``class DNCFCNHead(DNCDecodeHeadMixin, FCNHead)``.
+    Put it first in the bases: ``class DNCFCNHead(DNCDecodeHeadMixin, FCNHead,
+    ClassifierSlot)``.
 
     Args:
         num_sub_centroids (int): K per class. Defaults to 10 (the paper's segmentation
@@ -63,7 +67,7 @@ class DNCDecodeHeadMixin:
             embeddings by this factor only (at most to the label / output size); None (the
             default) goes all the way.
         **kwargs: the parent head's arguments. ``init_cfg`` defaults to None, since the
-            parent's default initialises ``conv_seg``, which no longer exists.
+            parent's default initialises ``conv_seg``, which these heads do not have.
     """
 
     def __init__(self,
@@ -79,29 +83,10 @@ class DNCDecodeHeadMixin:
                  classify_upsampled: bool = False,
                  upsample_factor: Optional[int] = None,
                  **kwargs):
-        kwargs.setdefault('init_cfg', None)
-        super().__init__(**kwargs)
-        if self.out_channels != self.num_classes:
-            raise ValueError(f'{type(self).__name__} needs out_channels == num_classes '
-                             '(a single-channel binary output has no class centroids)')
-        if embed_channels is None:
-            embed_channels = self.channels
         if loss_contrast_weight < 0 or loss_compact_weight < 0:
             raise ValueError('loss weights must be >= 0')
         if not contrast_temperature > 0:
             raise ValueError(f'contrast_temperature must be > 0, got {contrast_temperature}')
-        del self.conv_seg
-        self.projection = nn.Sequential(
-            ConvModule(self.channels, self.channels, 1, conv_cfg=self.conv_cfg,
-                       norm_cfg=self.norm_cfg, act_cfg=self.act_cfg),
-            nn.Conv2d(self.channels, embed_channels, kernel_size=1))
-        self.classifier = SubCentroidClassifier(
-            self.num_classes, num_sub_centroids, embed_channels,
-            logit_norm=logit_norm, temperature=temperature,
-            feat_norm=feat_norm)
-        self.loss_contrast_weight = float(loss_contrast_weight)
-        self.loss_compact_weight = float(loss_compact_weight)
-        self.contrast_temperature = float(contrast_temperature)
         if upsample_factor is not None and (not isinstance(upsample_factor, int) or
                                             isinstance(upsample_factor, bool) or
                                             upsample_factor < 1):
@@ -109,10 +94,42 @@ class DNCDecodeHeadMixin:
                              f'{upsample_factor!r}')
         if upsample_factor is not None and not classify_upsampled:
             raise ValueError('upsample_factor is only used with classify_upsampled=True')
+        # read by build_classifier, which runs inside super().__init__ (ClassifierSlot)
+        self.embed_channels = embed_channels
+        self.sub_centroid_cfg = dict(num_sub_centroids=num_sub_centroids,
+                                     logit_norm=logit_norm, temperature=temperature,
+                                     feat_norm=feat_norm)
+        kwargs.setdefault('init_cfg', None)
+        super().__init__(**kwargs)
+        if self.out_channels != self.num_classes:
+            raise ValueError(f'{type(self).__name__} needs out_channels == num_classes '
+                             '(a single-channel binary output has no class centroids)')
+        self.loss_contrast_weight = float(loss_contrast_weight)
+        self.loss_compact_weight = float(loss_compact_weight)
+        self.contrast_temperature = float(contrast_temperature)
         self.classify_upsampled = bool(classify_upsampled)
         self.upsample_factor = upsample_factor
         self._classify_size: Optional[Sequence[int]] = None
         self._train_forward = None
+
+    def build_classifier(self) -> None:
+        """``projection`` (:meth:`build_projection`) and ``classifier``, a
+        :class:`SubCentroidClassifier` over the ``num_classes`` classes."""
+        self.projection = self.build_projection()
+        self.classifier = SubCentroidClassifier(self.num_classes,
+                                                feat_dim=self.embed_channels,
+                                                **self.sub_centroid_cfg)
+
+    def build_projection(self) -> nn.Sequential:
+        """Head features ``[B, channels, h, w]`` -> embeddings ``[B, D, h, w]``: a 1x1
+        ConvModule (conv, norm, activation), then a 1x1 conv. Sets ``embed_channels`` (D)
+        to ``channels`` when it was not given."""
+        if self.embed_channels is None:
+            self.embed_channels = self.channels
+        return nn.Sequential(
+            ConvModule(self.channels, self.channels, 1, conv_cfg=self.conv_cfg,
+                       norm_cfg=self.norm_cfg, act_cfg=self.act_cfg),
+            nn.Conv2d(self.channels, self.embed_channels, kernel_size=1))
 
     @contextmanager
     def classifying_at(self, size: Optional[Sequence[int]]):
@@ -157,19 +174,35 @@ class DNCDecodeHeadMixin:
         emb = self.project(feat)
         batch, dim, height, width = emb.shape
         flat = emb.permute(0, 2, 3, 1).reshape(-1, dim)
-        size = self._classify_size
-        if size is not None and self.upsample_factor is not None:
-            size = (min(size[0], height * self.upsample_factor),
-                    min(size[1], width * self.upsample_factor))
-        if size is None or size == (height, width):
+        size = self.classify_size((height, width))
+        if size == (height, width):
             logits, sims = self.classifier(flat, return_similarities=True)
-            size = (height, width)
+            logits = logits.view(batch, height, width, -1).permute(0, 3, 1, 2).contiguous()
         else:
-            up = resize(emb, size=size, mode='bilinear', align_corners=self.align_corners)
-            logits = self.classifier(up.permute(0, 2, 3, 1).reshape(-1, dim))
+            logits = self.classify(emb, size)
             sims = None  # the sub-centroid terms read the feature-resolution ones
         # loss_by_feat needs the embeddings and similarities of this forward.
         self._train_forward = (flat, sims, (height, width)) if self.training else None
+        return logits
+
+    def classify_size(self, feature_size: Tuple[int, int]) -> Tuple[int, int]:
+        """``(H, W)`` at which :meth:`cls_seg` classifies an embedding map of
+        ``feature_size``: that size itself, or inside :meth:`classifying_at` the requested
+        size (capped at ``upsample_factor`` x the feature size)."""
+        size = self._classify_size
+        if size is None:
+            return tuple(feature_size)
+        if self.upsample_factor is not None:
+            size = (min(size[0], feature_size[0] * self.upsample_factor),
+                    min(size[1], feature_size[1] * self.upsample_factor))
+        return tuple(size)
+
+    def classify(self, emb: Tensor, size: Tuple[int, int]) -> Tensor:
+        """Logits ``[B, C, H, W]`` of embeddings ``[B, D, h, w]`` bilinearly upsampled to
+        ``size`` = ``(H, W)``, classified pixel by pixel."""
+        up = resize(emb, size=size, mode='bilinear', align_corners=self.align_corners)
+        batch, dim = up.shape[:2]
+        logits = self.classifier(up.permute(0, 2, 3, 1).reshape(-1, dim))
         return logits.view(batch, size[0], size[1], -1).permute(0, 3, 1, 2).contiguous()
 
     def loss_by_feat(self, seg_logits: Tensor, batch_data_samples) -> dict:
@@ -208,21 +241,21 @@ class DNCDecodeHeadMixin:
 
 
 @MODELS.register_module()
-class DNCFCNHead(DNCDecodeHeadMixin, FCNHead):
+class DNCFCNHead(DNCDecodeHeadMixin, FCNHead, ClassifierSlot):
     """DNC-FCN: :class:`mmseg.models.FCNHead` with a sub-centroid classifier."""
 
 
 @MODELS.register_module()
-class DNCASPPHead(DNCDecodeHeadMixin, ASPPHead):
+class DNCASPPHead(DNCDecodeHeadMixin, ASPPHead, ClassifierSlot):
     """DNC-DeepLabV3: :class:`mmseg.models.ASPPHead` with a sub-centroid classifier."""
 
 
 @MODELS.register_module()
-class DNCSepASPPHead(DNCDecodeHeadMixin, DepthwiseSeparableASPPHead):
+class DNCSepASPPHead(DNCDecodeHeadMixin, DepthwiseSeparableASPPHead, ClassifierSlot):
     """DNC-DeepLabV3+: :class:`mmseg.models.DepthwiseSeparableASPPHead` with a
     sub-centroid classifier."""
 
 
 @MODELS.register_module()
-class DNCUPerHead(DNCDecodeHeadMixin, UPerHead):
+class DNCUPerHead(DNCDecodeHeadMixin, UPerHead, ClassifierSlot):
     """DNC-UPerNet: :class:`mmseg.models.UPerHead` with a sub-centroid classifier."""

@@ -1,7 +1,8 @@
 """HSSN decode heads: mmseg heads whose classifier scores every node of a class hierarchy.
 
 Each head is its mmseg parent (FCN, DeepLabV3+ separable ASPP, UPerNet) with
- - ``conv_seg`` widened to the hierarchy's V nodes (leaves first, then coarser levels);
+ - ``conv_seg`` with one output per node of the hierarchy (V: the leaves first, then every
+   coarser level), built by :meth:`HieraHeadMixin.build_classifier`;
  - an embedding branch (1x1 conv -> norm -> ReLU -> 1x1 conv, L2-normalised per pixel) on the
    deepest backbone feature, trained by the tree-triplet loss;
  - hierarchical inference (:mod:`hieraseg.models.utils.path_scores`): the node logits are
@@ -24,6 +25,7 @@ from torch import Tensor
 
 from hieraseg.hierarchy import ClassHierarchy, HierarchyError, HierarchyLike, build_hierarchy
 from hieraseg.models.utils.path_scores import check_path_score_mode, leaf_path_scores
+from .classifier_slot import ClassifierSlot
 
 
 def top1_accuracy(scores: Tensor, labels: Tensor, ignore_index: int) -> Tensor:
@@ -68,7 +70,7 @@ def _with_hierarchy(loss_cfg, hierarchy: ClassHierarchy):
 
 
 class HieraHeadMixin:
-    """Turns an mmseg decode head into an HSSN head. Mix in before the mmseg head class.
+    """Turns an mmseg decode head into an HSSN head (composition: :mod:`hieraseg.models.heads`).
 
     Args:
         hierarchy: the class hierarchy (built-in name, dict or ClassHierarchy). Its leaves
@@ -85,7 +87,7 @@ class HieraHeadMixin:
             when the head reads the deepest feature.
         path_score (str): how inference scores a root-to-leaf path from its nodes' sigmoid
             scores: ``'sum'`` (default, the paper), ``'min'`` or ``'log'``
-            (:mod:`hieraseg.models.utils.path_scores`).
+            (:mod:`hieraseg.models.utils.path_scores`). Settable on the built head.
         node_bias_prior (bool): initialise the classifier bias of every level-l node to
             ``logit(1 / C_l)``, the chance that a node lies on a pixel's path when the
             level's classes are equally frequent, instead of 0 (a sigmoid of 0.5 on every
@@ -112,7 +114,6 @@ class HieraHeadMixin:
                  node_bias_prior: bool = False,
                  **kwargs):
         hierarchy = build_hierarchy(hierarchy)
-        check_path_score_mode(path_score, f'{type(self).__name__}.path_score')
         if not isinstance(node_bias_prior, bool):
             raise ValueError(f'{type(self).__name__}.node_bias_prior must be True or False, '
                              f'got {node_bias_prior!r}')
@@ -124,16 +125,16 @@ class HieraHeadMixin:
         if kwargs.get('sampler') is not None:
             raise ValueError(f'{type(self).__name__} does not support pixel samplers: they '
                              'rank pixels by leaf-class logits, which this head has not')
+        # read by build_classifier, which runs inside super().__init__ (ClassifierSlot)
+        self.hierarchy = hierarchy
+        self._path_score = check_path_score_mode(path_score,
+                                                 f'{type(self).__name__}.path_score')
         super().__init__(
             *args,
             num_classes=hierarchy.num_leaves,
             loss_decode=_with_hierarchy(loss_decode, hierarchy),
             **kwargs)
-        self.hierarchy = hierarchy
-        self.path_score = path_score
         self.node_bias_prior = node_bias_prior
-        # one output channel per node of every level
-        self.conv_seg = nn.Conv2d(self.channels, hierarchy.num_nodes, kernel_size=1)
         self.register_buffer('leaf_to_node', hierarchy.leaf_to_node.clone(), persistent=False)
 
         self.loss_triplet = None
@@ -146,6 +147,19 @@ class HieraHeadMixin:
                 ConvModule(embedding_in_channels, embedding_channels, 1,
                            conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg, act_cfg=self.act_cfg),
                 nn.Conv2d(embedding_channels, embedding_channels, 1))
+
+    def build_classifier(self) -> None:
+        """``conv_seg``: a 1x1 conv with one output channel per node of every level (V)."""
+        self.conv_seg = nn.Conv2d(self.channels, self.hierarchy.num_nodes, kernel_size=1)
+
+    @property
+    def path_score(self) -> str:
+        """How inference scores a root-to-leaf path (``'sum'``, ``'min'`` or ``'log'``)."""
+        return self._path_score
+
+    @path_score.setter
+    def path_score(self, mode: str) -> None:
+        self._path_score = check_path_score_mode(mode, f'{type(self).__name__}.path_score')
 
     def _deepest_in_channels(self, embedding_in_index: int) -> int:
         in_index = self.in_index if isinstance(self.in_index, (list, tuple)) else [self.in_index]
@@ -176,13 +190,21 @@ class HieraHeadMixin:
         return leaf_path_scores(node_logits, self.leaf_to_node, self.path_score)
 
     def loss(self, inputs: Tuple[Tensor], batch_data_samples, train_cfg) -> dict:
-        node_logits = self.forward(inputs)
-        embeddings = self.embed(inputs) if self.loss_triplet is not None else None
-        return self.loss_by_feat(node_logits, batch_data_samples, embeddings)
+        """mmseg's loss (forward, then :meth:`loss_by_feat` on the node logits), plus the
+        tree-triplet loss on the embeddings of the same features."""
+        losses = super().loss(inputs, batch_data_samples, train_cfg)
+        if self.loss_triplet is not None:
+            losses.update(self.loss_by_embeddings(self.embed(inputs), batch_data_samples))
+        return losses
 
-    def loss_by_feat(self, node_logits: Tensor, batch_data_samples,
-                     embeddings: Optional[Tensor] = None) -> dict:
-        """Losses on node logits ``[B, V, h, w]`` and embeddings ``[B, E, h', w']``."""
+    def loss_by_embeddings(self, embeddings: Tensor, batch_data_samples) -> dict:
+        """The tree-triplet loss on unit embeddings ``[B, E, h, w]`` (:meth:`embed`)."""
+        leaf_labels = self._stack_batch_gt(batch_data_samples).squeeze(1)  # [B, H, W]
+        return {self.loss_triplet.loss_name: self.loss_triplet(embeddings, leaf_labels)}
+
+    def loss_by_feat(self, node_logits: Tensor, batch_data_samples) -> dict:
+        """Losses on node logits ``[B, V, h, w]`` upsampled to the labels, and the leaf
+        accuracy of their path scores."""
         leaf_labels = self._stack_batch_gt(batch_data_samples).squeeze(1)  # [B, H, W]
         node_logits = resize(node_logits, size=leaf_labels.shape[1:], mode='bilinear',
                              align_corners=self.align_corners)
@@ -193,8 +215,6 @@ class HieraHeadMixin:
             value = loss_decode(node_logits, leaf_labels, ignore_index=self.ignore_index)
             name = loss_decode.loss_name
             losses[name] = losses[name] + value if name in losses else value
-        if self.loss_triplet is not None:
-            losses[self.loss_triplet.loss_name] = self.loss_triplet(embeddings, leaf_labels)
         with torch.no_grad():
             losses['acc_seg'] = top1_accuracy(self.leaf_scores(node_logits), leaf_labels,
                                               self.ignore_index)
@@ -214,15 +234,15 @@ class HieraHeadMixin:
 
 
 @MODELS.register_module()
-class HieraSepASPPHead(HieraHeadMixin, DepthwiseSeparableASPPHead):
+class HieraSepASPPHead(HieraHeadMixin, DepthwiseSeparableASPPHead, ClassifierSlot):
     """HSSN head on DeepLabV3+ (depthwise-separable ASPP with a low-level decoder)."""
 
 
 @MODELS.register_module()
-class HieraFCNHead(HieraHeadMixin, FCNHead):
+class HieraFCNHead(HieraHeadMixin, FCNHead, ClassifierSlot):
     """HSSN head on FCN."""
 
 
 @MODELS.register_module()
-class HieraUPerHead(HieraHeadMixin, UPerHead):
+class HieraUPerHead(HieraHeadMixin, UPerHead, ClassifierSlot):
     """HSSN head on UPerNet."""

@@ -92,16 +92,22 @@ class HieraSubCentroidClassifier(SubCentroidClassifier):
             raise ValueError(f"logit_norm='layernorm' normalises over each level's nodes; "
                              f'hierarchy {hierarchy.name!r} has a level of '
                              f'{min(hierarchy.level_sizes)} node: use \'temperature\'')
+        # read by _build_logit_norm, which the base constructor calls
+        self.hierarchy = hierarchy
+        self.min_logit_scale = float(min_logit_scale)
         super().__init__(hierarchy.num_nodes, num_sub_centroids, feat_dim,
                          logit_norm=logit_norm, temperature=temperature,
                          feat_norm=feat_norm)
-        self.hierarchy = hierarchy
         self.path_score = check_path_score_mode(path_score, 'HieraSubCentroidClassifier')
-        if logit_norm == 'layernorm':  # one LayerNorm per level instead of one over all V
-            self.norm = nn.ModuleList(
-                MonotoneLayerNorm(size, min_scale=min_logit_scale)
-                for size in hierarchy.level_sizes)
         self.register_buffer('leaf_to_node', hierarchy.leaf_to_node.clone(), persistent=False)
+
+    def _build_logit_norm(self) -> Optional[nn.Module]:
+        """``'layernorm'``: one :class:`MonotoneLayerNorm` per level (a ModuleList); the
+        other normalisations are per node, as in the base class."""
+        if self.logit_norm != 'layernorm':
+            return super()._build_logit_norm()
+        return nn.ModuleList(MonotoneLayerNorm(size, min_scale=self.min_logit_scale)
+                             for size in self.hierarchy.level_sizes)
 
     @property
     def num_leaves(self) -> int:

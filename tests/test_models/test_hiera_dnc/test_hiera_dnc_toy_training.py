@@ -11,6 +11,7 @@ from hieraseg.datasets.toy_shapes import generate_toy_shapes
 from hieraseg.engine.hooks import SinkhornClusteringHook
 from hieraseg.engine.hooks.sinkhorn_clustering_hook import CHECKPOINT_KEY
 from hieraseg.utils import adapt_cfg_to_device
+from hieraseg.utils.checkpoint import use_safe_checkpoint_loading
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIG = osp.join(REPO, 'configs/hssn/hiera-dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py')
@@ -59,6 +60,7 @@ def test_trains_clusters_every_node_and_resumes_exactly(toy_root, tmp_path):
     assert set(saved[CHECKPOINT_KEY]) == {NAME}
     cfg = make_cfg(toy_root, tmp_path / 'resumed', iters=8)
     cfg.resume, cfg.load_from = True, checkpoint_path
+    use_safe_checkpoint_loading()  # as tools/train.py reads checkpoints (prepare_runtime)
     resumed = Runner.from_cfg(cfg)
     resumed.call_hook('before_run')
     resumed.load_or_resume()
