@@ -30,6 +30,7 @@ ROW_DIR = osp.join(REPO, 'experiments', 'toy_ablation')
 SPLITS = ('val', 'val_shifted')
 FLAT_DECODER = 'leaf'  # the flat model's leaf argmax, its parents read off the leaf
 HSSN_DECODERS = ('sum', 'min', 'log')
+CALIBRATION_BINS = 15  # ECE_<level> / cwECE_<level> of hieraseg's metric, recorded per run
 PAPER_ROWS = ('cce', 'bce', 'focal', 'tm', 'ftm', 'ftm_tt')
 DEFAULT_ROWS = PAPER_ROWS + ('recipe', )
 
@@ -114,21 +115,24 @@ def run_worker(args, row: str, seed: int):
     runner.train()
     train_seconds = time.time() - start
     head = runner.model.decode_head
-    metrics = {}
+    evaluator = dict(cfg.test_evaluator, calibration_bins=CALIBRATION_BINS)
+    metrics, calibration = {}, {}
     for split in SPLITS:
         loader = copy_loader(cfg.test_dataloader, split)
-        metrics[split] = {}
+        metrics[split], calibration[split] = {}, {}
         for decoder in decoders(cfg):
             if decoder != FLAT_DECODER:
                 head.path_score = decoder
-            result = TestLoop(runner, loader, cfg.test_evaluator).run()
+            result = TestLoop(runner, loader, evaluator).run()
             metrics[split][decoder] = {
                 key[len('mIoU_'):]: float(value)
                 for key, value in result.items() if key.startswith('mIoU_')}
+            calibration[split][decoder] = {
+                key: float(value) for key, value in result.items() if 'ECE_' in key}
     write_json(result_path(args.work_dir, row, seed), dict(
         row=row, label=cfg.ablation_label, decoders=list(decoders(cfg)), seed=seed,
         iters=args.iters, threads=args.threads, train_seconds=round(train_seconds, 1),
-        metrics=metrics))
+        metrics=metrics, calibration=calibration))
 
 
 def copy_loader(loader_cfg, split: str):
@@ -183,6 +187,32 @@ def format_tables(results: List[dict], level_names: Sequence[str]) -> str:
     return '\n'.join(lines) + '\n\nPer seed:\n\n' + '\n'.join(per_seed) + '\n'
 
 
+def format_calibration_table(results: List[dict], level_names: Sequence[str]) -> str:
+    """Markdown: ECE per level (equal-width bins, %), mean ± std over seeds, per row x decoder
+    and split; runs recorded before calibration was (no ``calibration`` key) are left out."""
+    results = [r for r in results if r.get('calibration')]
+    if not results:
+        return ''
+    rows: Dict[str, List[dict]] = {}
+    for result in results:
+        rows.setdefault(result['row'], []).append(result)
+    splits = [s for s in SPLITS if all(s in r['calibration'] for r in results)]
+    head = ['row', 'inference', 'seeds'] + [
+        f'ECE {level} {"in-domain" if split == "val" else "shifted"}'
+        for split in splits for level in level_names]
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
+    for runs in rows.values():
+        for decoder in runs[0]['decoders']:
+            cells = [runs[0]['label'], decoder, str(len(runs))]
+            for split in splits:
+                for level in level_names:
+                    key = 'ECE_' + level.replace(' ', '_')
+                    cells.append(_mean_std(
+                        [r['calibration'][split][decoder][key] for r in runs]))
+            lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
 def run_all(args):
     sys.path.insert(0, REPO)
     from hieraseg.datasets import generate_toy_shapes
@@ -233,7 +263,11 @@ def run_all(args):
     for row, seed in tasks:
         with open(result_path(args.work_dir, row, seed)) as f:
             results.append(json.load(f))
-    table = format_tables(results, build_hierarchy('toy_shapes').level_names)
+    level_names = build_hierarchy('toy_shapes').level_names
+    table = format_tables(results, level_names)
+    calibration = format_calibration_table(results, level_names)
+    if calibration:
+        table += '\nCalibration:\n\n' + calibration
     with open(osp.join(args.work_dir, 'ablation.md'), 'w') as f:
         f.write(table)
     print(table)

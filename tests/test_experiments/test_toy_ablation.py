@@ -69,3 +69,24 @@ def test_table_reports_mean_std_and_per_seed_values():
         in lines
     assert '| TM | log | 1 | 60.00 | 70.00 | 60.00 | 70.00 |' in lines
     assert '| FTM | min | 1 | 74.00 | 84.00 | 74.00 | 84.00 |' in lines
+
+
+def test_calibration_table_reports_ece_per_level_and_skips_older_runs():
+    def result(seed, ece, calibration=True):
+        per_level = {'ECE_texture': ece, 'cwECE_texture': 0.0, 'ECE_colour': ece / 2,
+                     'cwECE_colour': 0.0}
+        run = dict(row='cce', label='CCE', decoders=['leaf'], seed=seed)
+        if calibration:
+            run['calibration'] = dict(val=dict(leaf=per_level),
+                                      val_shifted=dict(leaf={k: v + 1 for k, v in
+                                                             per_level.items()}))
+        return run
+
+    assert ablation.format_calibration_table([result(0, 1.0, False)], ['texture']) == ''
+    table = ablation.format_calibration_table(
+        [result(0, 2.0), result(1, 4.0), result(2, 9.0, False)], ['texture', 'colour'])
+    assert table.splitlines()[0] == (
+        '| row | inference | seeds | ECE texture in-domain | ECE colour in-domain | '
+        'ECE texture shifted | ECE colour shifted |')
+    assert table.splitlines()[2] == \
+        '| CCE | leaf | 2 | 3.00 ± 1.41 | 1.50 ± 0.71 | 4.00 ± 1.41 | 2.50 ± 0.71 |'
