@@ -11,6 +11,7 @@ from PIL import Image
 from prettytable import PrettyTable
 
 from hieraseg.hierarchy import ClassHierarchy, HierarchyLike, build_hierarchy
+from .missed_classes import warn_missed_classes
 
 
 @METRICS.register_module()
@@ -129,6 +130,7 @@ class HierarchicalIoUMetric(IoUMetric):
         print_log('mIoU per level (finest first): ' + ', '.join(
             f'{name}={metrics["mIoU_" + name.replace(" ", "_")]:.2f}'
             for name in hierarchy.level_names), logger='current')
+        warn_missed_classes(hierarchy, results)
         return metrics
 
     def _log_class_table(self, level: int, per_class: Dict[str, np.ndarray]):
