@@ -10,17 +10,18 @@ from mmengine.runner import Runner
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """Loads ``path`` and merges ``--cfg-options``; a missing file, a ``--cfg-options`` key
-    the config does not have (:func:`check_cfg_option_keys`) or a hook or loop argument
-    that its class does not take (:func:`check_hook_and_loop_args`) is a clear error."""
+    """Loads ``path`` and merges ``--cfg-options``; a missing file or ``_base_`` file
+    (:func:`read_config`), a ``--cfg-options`` key the config does not have
+    (:func:`check_cfg_option_keys`) or a hook or loop argument that its class does not take
+    (:func:`check_hook_and_loop_args`) is a clear error. Relative hierarchy paths are read
+    from the config's folder, else the current folder (:func:`resolve_hierarchy_paths`)."""
     from .config_checks import check_cfg_option_keys, check_hook_and_loop_args
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'config file {path!r} does not exist (from the current folder '
-                                f'{osp.abspath(".")})')
-    cfg = Config.fromfile(path)
+    from .config_files import read_config, resolve_hierarchy_paths
+    cfg = read_config(path)
     if cfg_options:
         check_cfg_option_keys(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
+        resolve_hierarchy_paths(cfg, osp.dirname(osp.abspath(path)))
     check_hook_and_loop_args(cfg)
     return cfg
 
