@@ -25,7 +25,7 @@ setup(
     long_description=open(osp.join(osp.dirname(__file__), 'README.md')).read()
     if osp.exists(osp.join(osp.dirname(__file__), 'README.md')) else '',
     long_description_content_type='text/markdown',
-    packages=find_packages(exclude=('configs', 'tools', 'tests')),
+    packages=find_packages(include=('hieraseg', 'hieraseg.*')),
     include_package_data=True,
     python_requires='>=3.8',
     install_requires=read_requirements('runtime.txt'),

@@ -4,7 +4,14 @@ Importing the package registers every plugin (datasets, models, hooks, metrics) 
 mmseg / mmpretrain / mmengine registries; configs do it with
 ``custom_imports = dict(imports=['hieraseg'], allow_failed_imports=False)``.
 """
-from .version import __version__
+import warnings
+
+# mmengine and mmcv import pkg_resources, which warns of its own deprecation at every start
+# (several lines per process). The tools import hieraseg before mmengine, so that this
+# filter is in place first.
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
+
+from .version import __version__  # noqa: E402
 from . import hierarchy  # noqa: F401,E402
 from . import utils  # noqa: F401,E402
 from . import datasets, engine, evaluation, models, visualization  # noqa: F401,E402

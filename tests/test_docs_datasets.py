@@ -41,6 +41,6 @@ def test_doc_names_every_converter():
     with open(DOC) as f:
         doc = f.read()
     scripts = glob.glob(osp.join(REPO, 'tools', 'dataset_converters', '*.py'))
-    assert len(scripts) == 4
+    assert len(scripts) == 9
     for script in scripts:
         assert f'tools/dataset_converters/{osp.basename(script)}' in doc

@@ -1,7 +1,7 @@
 """Draw CAST's hierarchical segmentation of one image and print the segment counts.
 
     python tools/cast_segments.py CONFIG CHECKPOINT IMAGE [--out PNG] [--device cpu]
-        [--cfg-options KEY=VALUE ...]
+        [--trust-checkpoint] [--cfg-options KEY=VALUE ...]
 
 CONFIG is a CAST classification config (model ``CASTImageClassifier``); the image goes
 through its test pipeline (so its superpixels are computed as in evaluation). The PNG holds
@@ -20,6 +20,9 @@ from mmengine.registry import MODELS, TRANSFORMS, DefaultScope
 from mmengine.runner import load_checkpoint
 from PIL import Image, ImageDraw
 
+from hieraseg.utils.checkpoint import use_safe_checkpoint_loading
+from hieraseg.utils.tools import add_trust_checkpoint_argument
+
 MIN_PANEL = 192  # small images are enlarged (nearest) to at least this side
 
 
@@ -31,6 +34,7 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='PNG to write (default: IMAGE_cast_segments.png)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_trust_checkpoint_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -101,6 +105,7 @@ def segment_image(cfg: Config, checkpoint: str, image_path: str, device: str = '
 
 def main(argv=None):
     args = parse_args(argv)
+    use_safe_checkpoint_loading(trusted=args.trust_checkpoint)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)

@@ -2,7 +2,7 @@
 
     python tools/dnc_exemplars.py CONFIG CHECKPOINT [--out JSON]
         [--real-observation-checkpoint OUT.pth] [--batch-size N] [--num-workers N]
-        [--device DEVICE] [--no-progress] [--cfg-options KEY=VALUE ...]
+        [--device DEVICE] [--no-progress] [--trust-checkpoint] [--cfg-options KEY=VALUE ...]
 
 One pass over the training set (its test pipeline, the model in eval mode) finds, for
 every class c and sub-centroid k, the training sample of class c whose feature is most
@@ -21,7 +21,9 @@ from mmengine.config import DictAction
 from hieraseg.explain import (default_exemplar_path, find_exemplars, load_dnc_model,
                               real_observation_centroids, save_exemplars,
                               write_real_observation_checkpoint)
-from hieraseg.explain.exemplars import similarity_summary
+from hieraseg.explain.exemplar_search import similarity_summary
+from hieraseg.utils.checkpoint import set_checkpoint_trust
+from hieraseg.utils.tools import add_trust_checkpoint_argument
 
 
 def parse_args():
@@ -39,6 +41,7 @@ def parse_args():
     parser.add_argument('--device', help='cpu, cuda, cuda:1 ... (default: cuda if there is '
                         'one, else cpu)')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    add_trust_checkpoint_argument(parser)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, as key=value pairs')
     args = parser.parse_args()
@@ -49,6 +52,7 @@ def parse_args():
 
 def main():
     args = parse_args()
+    set_checkpoint_trust(args.trust_checkpoint)
     out = args.out or default_exemplar_path(args.checkpoint)
     dnc = load_dnc_model(args.config, args.checkpoint, args.device, args.cfg_options)
     print(f'{dnc.task} model, {dnc.num_classes} classes x {dnc.num_sub_centroids} '

@@ -1,7 +1,8 @@
 """Explain one prediction of a DNC model, as a picture and as text.
 
     python tools/dnc_explain.py CONFIG CHECKPOINT IMAGE [--out PNG] [--exemplars JSON]
-        [--runner-ups N] [--pixel Y X] [--device DEVICE] [--cfg-options KEY=VALUE ...]
+        [--runner-ups N] [--pixel Y X] [--device DEVICE] [--trust-checkpoint]
+        [--cfg-options KEY=VALUE ...]
 
 Classification: the IF-THEN rule. "IF x is most like exemplar (c*, k*) THEN class c*":
 the predicted class, the exemplar (nearest real training image, from
@@ -28,6 +29,8 @@ from hieraseg.explain import (CLASSIFICATION, default_exemplar_path, explain_cla
 from hieraseg.explain.drawing import draw_classification, draw_segmentation
 from hieraseg.explain.explain import output_path
 from hieraseg.explain.hiera_explain import explain_hiera_segmentation, level_output_paths
+from hieraseg.utils.checkpoint import set_checkpoint_trust
+from hieraseg.utils.tools import add_trust_checkpoint_argument
 
 
 def parse_args():
@@ -43,6 +46,7 @@ def parse_args():
     parser.add_argument('--pixel', type=int, nargs=2, metavar=('Y', 'X'),
                         help='hierarchical segmentation: explain this pixel at every level')
     parser.add_argument('--device', help='cpu, cuda ... (default: cuda if there is one)')
+    add_trust_checkpoint_argument(parser)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, as key=value pairs')
     args = parser.parse_args()
@@ -53,6 +57,7 @@ def parse_args():
 
 def main():
     args = parse_args()
+    set_checkpoint_trust(args.trust_checkpoint)
     read_image(args.image)  # an unreadable image fails before the model is built
     dnc = load_dnc_model(args.config, args.checkpoint, args.device, args.cfg_options)
     exemplar_file = args.exemplars or default_exemplar_path(args.checkpoint)

@@ -9,13 +9,9 @@ shift 3
 cd "$(dirname "$0")/.."
 config=configs/hssn/hssn-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py
 toy="${out}/toy_shapes" work="${out}/demo_work"
-roots=()
-for loader in train_dataloader val_dataloader test_dataloader; do
-    roots+=("${loader}.dataset.data_root=${toy}")
-done
 "${py}" tools/make_toy_data.py "${toy}" "$@"
-"${py}" tools/train.py "${config}" --work-dir "${work}" --cfg-options \
-    train_cfg.max_iters="${iters}" train_cfg.val_interval="${iters}" \
-    default_hooks.checkpoint.interval="${iters}" "${roots[@]}"
+"${py}" tools/train.py "${config}" --work-dir "${work}" --data-root "${toy}" \
+    --max-iters "${iters}" --cfg-options train_cfg.val_interval="${iters}" \
+    default_hooks.checkpoint.interval="${iters}"
 "${py}" tools/test.py "${config}" "$(cat "${work}/last_checkpoint")" --work-dir "${work}" \
-    --cfg-options "${roots[@]}"
+    --data-root "${toy}"

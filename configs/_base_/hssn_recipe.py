@@ -3,7 +3,7 @@
 #   _base_ = ['./<flat model>.py', '../_base_/hssn_recipe.py']
 #   model = dict(decode_head=dict(loss_decode={{_base_.hssn_loss_decode}},
 #                                 loss_triplet={{_base_.hssn_loss_triplet}}))
-# Toy ablation (README, "HSSN ablation"; tools/hssn_ablation.py, 3 seeds): this recipe
+# Toy ablation (README, "HSSN ablation"; experiments/run_toy_ablation.py, 3 seeds): this recipe
 # beats the flat softmax baseline at both levels, the paper's FTM + TT alone does not.
 hssn_loss_decode = [
     # Focal tree-min, gamma 2 (paper). Weight 5: the public code's Cityscapes objective; on

@@ -2,7 +2,7 @@
 # cast-tiny_1xb32-30e_toy-objects-64x64.py: 96-d, 3 heads, 4 blocks, 8x8 patches (64 patch
 # tokens on 64x64, about as many as CAST's superpixels), same head, data and schedule.
 # Segments for the comparison: its last patch tokens grouped by k-means
-# (tools/cast_toy_eval.py).
+# (experiments/cast_toy_eval.py).
 _base_ = ['./cast-tiny_1xb32-30e_toy-objects-64x64.py']
 model = dict(
     _delete_=True,

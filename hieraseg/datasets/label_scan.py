@@ -2,9 +2,10 @@
 
 A label outside the classes otherwise surfaces mid-training as ``IndexError: Target 9 is
 out of bounds`` (or a CUDA device-side assert), with no file named. The scan reads every
-label file once (a progress bar on the main process), and remembers the files that passed
-by size and modification time in ``$XDG_CACHE_HOME/hieraseg/label_checks`` (default
-``~/.cache``), so later runs only read new or changed files.
+label file once (a progress bar on the main process, when it writes to a terminal), and
+remembers the files that passed by size and modification time in
+``$XDG_CACHE_HOME/hieraseg/label_checks`` (default ``~/.cache``), so later runs only read
+new or changed files.
 """
 import hashlib
 import json
@@ -14,10 +15,10 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 from mmengine.dist import is_main_process
-from mmengine.utils import ProgressBar
 from PIL import Image
 
-from hieraseg.utils.checkpoint import write_atomically
+from hieraseg.utils.atomic_files import write_atomically
+from hieraseg.utils.progress import finish, progress_bar
 
 __all__ = ['scan_label_files', 'label_check_cache_dir']
 
@@ -76,7 +77,7 @@ def scan_label_files(paths: Sequence[str], num_classes: int, ignore_index: int =
     cache_file = _cache_path(paths, settings)
     passed = _read_cache(cache_file)
     todo = [p for p in paths if passed.get(osp.abspath(p)) != _stamp(p)]
-    progress = ProgressBar(len(todo)) if todo and is_main_process() else None
+    progress = progress_bar(len(todo)) if is_main_process() else None
     try:
         for path in todo:
             raw = np.unique(np.asarray(Image.open(path)))
@@ -101,6 +102,5 @@ def scan_label_files(paths: Sequence[str], num_classes: int, ignore_index: int =
         if todo:
             os.makedirs(osp.dirname(cache_file), exist_ok=True)
             write_atomically(json.dumps(passed).encode(), cache_file)
-        if progress is not None:
-            progress.file.write('\n')
+        finish(progress)
     return len(todo)

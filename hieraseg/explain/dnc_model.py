@@ -23,13 +23,14 @@ from mmengine.registry import DATASETS, MODELS, DefaultScope
 from torch import Tensor
 
 from hieraseg.models.utils import SubCentroidClassifier
-from hieraseg.utils.checkpoint import load_trusted_local_checkpoint
+from hieraseg.utils.checkpoint import load_checkpoint_file
 from hieraseg.utils.config_checks import nested_dataset_cfgs
 from hieraseg.utils.tools import load_config
+from .inputs import read_image, test_pipeline_cfg, transform_name
 
 __all__ = [
     'CLASSIFICATION', 'SEGMENTATION', 'DNCModel', 'Embedding', 'NotADNCModelError',
-    'centroids_sha256', 'load_dnc_model', 'read_image', 'test_pipeline_cfg'
+    'centroids_sha256', 'load_dnc_model'
 ]
 
 SEGMENTATION = 'segmentation'
@@ -65,52 +66,6 @@ def centroids_sha256(centroids: Tensor) -> str:
     digest = hashlib.sha256(repr(tuple(array.shape)).encode())
     digest.update(array.tobytes())
     return digest.hexdigest()
-
-
-def read_image(path: str, channel_order: str = 'rgb') -> np.ndarray:
-    """Decodes an image file to ``[H, W, 3] uint8``; a clear error when it cannot.
-
-    Raises:
-        FileNotFoundError: no such file.
-        ValueError: the file is not an image that can be decoded.
-    """
-    import mmcv
-    if not osp.exists(path):
-        raise FileNotFoundError(f'cannot read image {path!r}: no such file')
-    if not osp.isfile(path):
-        raise ValueError(f'cannot read image {path!r}: not a file')
-    with open(path, 'rb') as f:
-        content = f.read()
-    reason = f'not a decodable image ({len(content)} bytes)'
-    image = None
-    try:
-        image = mmcv.imfrombytes(content, flag='color', channel_order=channel_order)
-    except Exception as error:  # cv2 and pillow raise many kinds
-        reason = f'{reason}: {error}'
-    if image is None or image.size == 0:
-        raise ValueError(f'cannot read image {path!r}: {reason}')
-    return image
-
-
-def test_pipeline_cfg(cfg: Config) -> List[dict]:
-    """The test pipeline of a config (test, else val dataloader, else ``test_pipeline``)."""
-    for name in ('test_dataloader', 'val_dataloader'):
-        loader = cfg.get(name)
-        if not loader or not isinstance(loader.get('dataset'), dict):
-            continue
-        for _, dataset in nested_dataset_cfgs(loader['dataset']):
-            if dataset.get('pipeline') is not None:
-                return copy.deepcopy(list(dataset['pipeline']))
-    if cfg.get('test_pipeline') is not None:
-        return copy.deepcopy(list(cfg.test_pipeline))
-    raise ValueError('the config has no test pipeline (test_dataloader.dataset.pipeline, '
-                     'val_dataloader.dataset.pipeline or test_pipeline)')
-
-
-def _type_name(transform: dict) -> str:
-    name = transform.get('type', '')
-    name = name if isinstance(name, str) else getattr(name, '__name__', '')
-    return name.split('.')[-1]
 
 
 def _find_state_dict(checkpoint) -> Dict[str, Tensor]:
@@ -199,7 +154,7 @@ class DNCModel:
         """The config's test pipeline (without ``LoadAnnotations`` unless asked)."""
         pipeline = test_pipeline_cfg(self.cfg)
         if not with_annotations:
-            pipeline = [t for t in pipeline if _type_name(t) != 'LoadAnnotations']
+            pipeline = [t for t in pipeline if transform_name(t) != 'LoadAnnotations']
         with self.scope():
             return Compose(pipeline)
 
@@ -229,7 +184,7 @@ class DNCModel:
         if not loader or not isinstance(loader.get('dataset'), dict):
             raise ValueError(f'config {self.config_path} has no train_dataloader.dataset')
         dataset = copy.deepcopy(loader['dataset'])
-        while _type_name(dataset) in _RESAMPLING_WRAPPERS:
+        while transform_name(dataset) in _RESAMPLING_WRAPPERS:
             dataset = dataset['dataset']
         pipeline = test_pipeline_cfg(self.cfg)
         for _, inner in nested_dataset_cfgs(dataset):
@@ -242,9 +197,9 @@ class DNCModel:
         the packing transform if it has none (segmentation needs the label maps)."""
         pipeline = copy.deepcopy(test_pipeline)
         if self.task != SEGMENTATION or any(
-                _type_name(t) == 'LoadAnnotations' for t in pipeline):
+                transform_name(t) == 'LoadAnnotations' for t in pipeline):
             return pipeline
-        loading = [t for t in train_pipeline or [] if _type_name(t) == 'LoadAnnotations']
+        loading = [t for t in train_pipeline or [] if transform_name(t) == 'LoadAnnotations']
         if not loading:
             raise ValueError(f'config {self.config_path}: neither the test nor the training '
                              'pipeline loads annotations (LoadAnnotations); the exemplar '
@@ -342,7 +297,7 @@ def load_dnc_model(config: str,
     cfg = load_config(config, cfg_options)
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
-    ckpt = load_trusted_local_checkpoint(checkpoint, map_location='cpu')
+    ckpt = load_checkpoint_file(checkpoint, map_location='cpu')
     state = {_strip_wrapper_prefix(k): v for k, v in _find_state_dict(ckpt).items()}
     if not any(k.endswith('classifier.centroids') for k in state):
         raise NotADNCModelError(

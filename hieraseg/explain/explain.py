@@ -16,8 +16,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .dnc_model import CLASSIFICATION, SEGMENTATION, DNCModel, read_image
-from .exemplars import exemplar_lookup
+from .dnc_model import CLASSIFICATION, SEGMENTATION, DNCModel
+from .inputs import read_image
+from .exemplar_file import exemplar_lookup
 
 __all__ = [
     'ClassEvidence', 'ClassificationExplanation', 'SegmentationExplanation',

@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from .dnc_model import DNCModel
-from .exemplars import exemplar_lookup
+from .exemplar_file import exemplar_lookup
 from .explain import SegmentationExplanation, winner_maps
 
 __all__ = ['LevelEvidence', 'HieraSegmentationExplanation', 'explain_hiera_segmentation',

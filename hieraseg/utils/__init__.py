@@ -1,4 +1,3 @@
-from . import checkpoint  # noqa: F401  (registers the local checkpoint loader)
 from .config_checks import check_data_roots, check_hierarchy_fits_data
 from .runtime import (adapt_cfg_to_device, finish_distributed, init_cpu_distributed,
                       prepare_runtime)

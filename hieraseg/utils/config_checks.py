@@ -59,18 +59,27 @@ def _holds_file(folder: str, suffix: Optional[str]) -> bool:
     return False
 
 
-def check_data_roots(cfg: Config, dataloaders=DATALOADERS):
+def check_data_roots(cfg: Config, dataloaders=DATALOADERS, data_root: Optional[str] = None):
     """Raises FileNotFoundError naming the first dataset whose folders do not exist, or
-    whose image folder holds no file with the data set's image suffix."""
+    whose image folder holds no file with the data set's image suffix.
+
+    ``data_root``: the tool's ``--data-root`` value, named in the error where it is the
+    missing folder.
+    """
     for name, where, dataset in dataset_cfgs(cfg, dataloaders):
         root = dataset.get('data_root')
         if root is None:
             continue
         if not osp.isdir(root):
+            if data_root is not None and root == data_root:
+                raise FileNotFoundError(
+                    f'--data-root {root!r} does not exist (from the current folder '
+                    f'{osp.abspath(".")})')
             raise FileNotFoundError(
                 f'{where}.data_root {root!r} does not exist (from the current folder '
-                f'{osp.abspath(".")}). Put the data set there, or point the config at it, '
-                f'e.g. --cfg-options {name}.dataset.data_root=/path/to/data')
+                f'{osp.abspath(".")}). Put the data set there, or give its folder with '
+                f'--data-root /path/to/data (every data loader; or --cfg-options '
+                f'{name}.dataset.data_root=... for this one)')
         for key, folder in (dataset.get('data_prefix') or {}).items():
             path = osp.join(root, folder)
             if folder and not osp.isdir(path):
@@ -146,19 +155,76 @@ def _close(word: str, choices) -> str:
     return f' (closest: {", ".join(matches)})' if matches else ''
 
 
-def check_cfg_option_keys(cfg: Config, cfg_options: Optional[dict]):
-    """Raises ValueError for a ``--cfg-options`` key whose first part is neither a key of the
-    config nor a Runner setting (``resume``, ``randomness``, ...): a misspelled
-    ``train_cfgg.max_iters=10`` would otherwise be merged in and ignored."""
+def _runtime_keys() -> set:
+    """Top-level config keys something reads when the run starts: the Runner's arguments
+    and the settings mmengine's and hieraseg's tools read themselves."""
     from mmengine.runner import Runner
-    known = set(cfg.keys()) | set(inspect.signature(Runner.__init__).parameters) | {
+    from .schedule import ALLOW_KEY
+    return set(inspect.signature(Runner.__init__).parameters) | {
         'runner_type', 'model_wrapper_cfg', 'find_unused_parameters', 'auto_scale_lr',
-        'tta_model', 'tta_pipeline', 'custom_imports', 'work_dir', 'launcher'}
+        'tta_model', 'tta_pipeline', 'custom_imports', 'work_dir', 'launcher', ALLOW_KEY,
+        'trust_checkpoint'}
+
+
+def _copies(node, value, where: str) -> Iterator[str]:
+    """Keys under ``node`` whose value equals ``value``."""
+    if isinstance(node, dict):
+        for key, child in node.items():
+            yield from _copies(child, value, f'{where}.{key}' if where else key)
+    elif isinstance(node, (list, tuple)):
+        if where and _same(node, value):
+            yield where
+        for i, child in enumerate(node):
+            yield from _copies(child, value, f'{where}.{i}')
+    elif where and _same(node, value):
+        yield where
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+def _is_plain_value(value) -> bool:
+    """A string, or a list / tuple of at least two numbers (a size): values that another
+    setting holds only as a copy, not by coincidence (as a 0 or a 1 could)."""
+    if isinstance(value, (list, tuple)):
+        return len(value) > 1 and all(isinstance(v, (int, float)) and
+                                      not isinstance(v, bool) for v in value)
+    return isinstance(value, str) and value != ''
+
+
+def check_cfg_option_keys(cfg: Config, cfg_options: Optional[dict]):
+    """Raises ValueError for a ``--cfg-options`` key that would be merged in and ignored:
+
+    - its first part is neither a key of the config nor a Runner setting (``resume``,
+      ``randomness``, ...), e.g. a misspelled ``train_cfgg.max_iters=10``;
+    - it is a variable of the config (``data_root``, ``crop_size``) that the config's
+      settings copied when the file was read: the error names those settings (and
+      ``--data-root`` for ``data_root``).
+    """
+    runtime = _runtime_keys()
+    known = set(cfg.keys()) | runtime
     for key in cfg_options or {}:
         top = key.split('.')[0]
         if top not in known:
             raise ValueError(f'--cfg-options {key}: the config has no key {top!r}'
                              f'{_close(top, known)}')
+        if key != top or top in runtime or not _is_plain_value(cfg.get(top)):
+            continue
+        copies = [where for name in cfg.keys() if name in runtime
+                  for where in _copies(cfg[name], cfg[top], name)]
+        if not copies:
+            continue
+        shown = ', '.join(copies[:6]) + (f' and {len(copies) - 6} more'
+                                         if len(copies) > 6 else '')
+        hint = ('; for the data root of every data loader use --data-root DIR'
+                if top == 'data_root' else '')
+        raise ValueError(
+            f'--cfg-options {key}: {top!r} is a variable of the config, and its value was '
+            f'copied into {shown} when the config was read, so setting it now changes '
+            f'nothing. Set those keys instead{hint}')
 
 
 def _check_arguments(where: str, target, given: dict, ignored=()):

@@ -8,7 +8,7 @@ from typing import Callable, Iterable, List, Optional, Sequence
 import numpy as np
 from PIL import Image
 
-from .checkpoint import write_atomically
+from .atomic_files import write_atomically
 
 
 def first_missing(paths: Iterable[str]) -> Optional[str]:
@@ -26,10 +26,26 @@ def require(paths: Iterable[str], what: str):
         raise FileNotFoundError(f'{what}: {missing} does not exist')
 
 
+def check_relative_name(name: str, where: str) -> str:
+    """``name`` if it is a relative path that stays inside the folder it is joined to
+    (no absolute path, no ``..`` part); else ValueError naming ``where``. Names read from
+    data files become output paths, which must not escape the output folder."""
+    parts = name.replace('\\', '/').split('/')
+    if not name or osp.isabs(name) or '..' in parts or '\0' in name:
+        raise ValueError(f'{where}: {name!r} is not a relative name inside the data set '
+                         '(absolute paths and ".." are not allowed)')
+    return name
+
+
 def read_id_list(path: str) -> List[str]:
-    """Non-empty, stripped lines of a split file (first column, as VOC's lists hold)."""
+    """Non-empty, stripped lines of a split file (first column, as VOC's lists hold), each
+    checked by :func:`check_relative_name` (the error names the file and line)."""
+    ids = []
     with open(path) as f:
-        return [line.split()[0] for line in f if line.strip()]
+        for number, line in enumerate(f, 1):
+            if line.strip():
+                ids.append(check_relative_name(line.split()[0], f'{path}, line {number}'))
+    return ids
 
 
 def write_lines(lines: Sequence[str], path: str):
@@ -73,15 +89,10 @@ def is_up_to_date(output: str, *inputs: str) -> bool:
 
 
 def run(func: Callable, tasks: Sequence, nproc: int = 1) -> list:
-    """``[func(task) for task in tasks]`` with mmengine's progress bar, in ``nproc``
-    processes if more than one."""
-    from mmengine.utils import track_parallel_progress, track_progress
-    tasks = list(tasks)
-    if not tasks:
-        return []
-    if nproc > 1:
-        return track_parallel_progress(func, tasks, nproc)
-    return track_progress(func, tasks)
+    """``[func(task) for task in tasks]`` in ``nproc`` processes if more than one, with
+    mmengine's progress bar on a terminal."""
+    from .progress import track
+    return track(func, tasks, nproc)
 
 
 def makedirs(path: str):

@@ -110,15 +110,12 @@ def summarize(hierarchy: ClassHierarchy, leaf_counts: np.ndarray, ignored: int,
 
 def count_files(paths: Sequence[str], num_classes: int, nproc: int = 1,
                 **kwargs) -> Tuple[np.ndarray, int]:
-    """Leaf counts and ignored pixels summed over ``paths`` (with a progress bar)."""
+    """Leaf counts and ignored pixels summed over ``paths`` (a progress bar on a
+    terminal)."""
     from functools import partial
 
-    from mmengine.utils import track_parallel_progress, track_progress
-    func = partial(count_labels, num_classes=num_classes, **kwargs)
-    if nproc > 1:
-        results = track_parallel_progress(func, list(paths), nproc)
-    else:
-        results = track_progress(func, list(paths))
+    from .progress import track
+    results = track(partial(count_labels, num_classes=num_classes, **kwargs), paths, nproc)
     leaf = np.zeros(num_classes, dtype=np.int64)
     ignored = 0
     for counts, skipped in results:

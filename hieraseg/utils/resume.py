@@ -11,10 +11,8 @@ import os.path as osp
 import re
 from typing import List, Optional, Tuple
 
-import torch
-from mmengine.runner.checkpoint import _load_checkpoint
-
-from .checkpoint import PARTIAL_SUFFIX
+from .atomic_files import PARTIAL_SUFFIX
+from .checkpoint import load_checkpoint_file
 
 # What mmengine's CheckpointHook writes (default filename_tmpl); best_*.pth lack the
 # optimizer and are not resumed from.
@@ -51,8 +49,8 @@ def checkpoint_candidates(work_dir: str) -> List[str]:
 def check_loads(path: str) -> Optional[str]:
     """None if ``path`` loads and holds what mmengine resumes from, else why not."""
     try:
-        checkpoint = _load_checkpoint(path, map_location='cpu')
-    except Exception as error:  # a truncated or foreign file fails in many ways
+        checkpoint = load_checkpoint_file(path, map_location='cpu')
+    except Exception as error:  # a truncated, foreign or refused file fails in many ways
         return f'{type(error).__name__}: {error}'
     if not isinstance(checkpoint, dict):
         return f'holds a {type(checkpoint).__name__}, not a checkpoint dict'
@@ -64,11 +62,13 @@ def check_loads(path: str) -> Optional[str]:
 
 def checkpoint_seed(path: str) -> Optional[int]:
     """The run seed a checkpoint was written with (``meta['seed']``), read without loading
-    its tensors (memory-mapped); None if it has none."""
-    try:
-        checkpoint = torch.load(path, map_location='cpu', weights_only=False, mmap=True)
-    except RuntimeError:  # not in the zip format, which mmap needs
-        checkpoint = _load_checkpoint(path, map_location='cpu')
+    its tensors (memory-mapped); None if it has none.
+
+    Raises:
+        UntrustedCheckpointError: the file needs more than safe types (see
+            :mod:`hieraseg.utils.checkpoint`), so it is refused before anything is built.
+    """
+    checkpoint = load_checkpoint_file(path, map_location='cpu', mmap=True)
     seed = (checkpoint.get('meta') or {}).get('seed') if isinstance(checkpoint, dict) else None
     return None if seed is None else int(seed)
 

@@ -13,6 +13,8 @@ import torch.distributed as torch_dist
 from mmengine.config import Config
 from mmengine.logging import print_log
 
+from .checkpoint import use_safe_checkpoint_loading
+
 DEFAULT_MASTER_PORT = '29500'
 
 
@@ -85,8 +87,16 @@ def init_cpu_distributed(launcher: str):
     torch_dist.init_process_group(backend='gloo')
 
 
-def prepare_runtime(cfg: Config, launcher: str, amp: bool = False) -> bool:
-    """Everything a tool does before building the Runner; returns whether to use AMP."""
+def prepare_runtime(cfg: Config, launcher: str, amp: bool = False,
+                    trust_checkpoint: bool = False) -> bool:
+    """Everything a tool does before building the Runner; returns whether to use AMP.
+
+    Local checkpoints are then read without running code from them
+    (:func:`~hieraseg.utils.checkpoint.use_safe_checkpoint_loading`), unless
+    ``trust_checkpoint`` (``--trust-checkpoint``) or the config's ``trust_checkpoint``
+    allows pickle for files that need it.
+    """
+    use_safe_checkpoint_loading(trusted=trust_checkpoint or bool(cfg.get('trust_checkpoint')))
     use_amp = adapt_cfg_to_device(cfg, amp)
     if launcher != 'none' and not torch.cuda.is_available():
         init_cpu_distributed(launcher)

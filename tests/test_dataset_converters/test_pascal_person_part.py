@@ -119,3 +119,14 @@ def test_errors_before_anything_is_written(tmp_path):
     with pytest.raises(FileNotFoundError, match=r'nowhere/Annotations_Part does not exist'):
         converter.main([str(tmp_path / 'nowhere'), '-o', out])
     assert not osp.exists(out)
+
+
+def test_a_split_list_cannot_write_outside_the_output_folder(tmp_path):
+    raw, out = str(tmp_path / 'raw'), str(tmp_path / 'ppp')
+    write_raw(raw)
+    with open(osp.join(raw, 'ImageSets', 'Main', 'val.txt'), 'a') as f:
+        f.write('../../escaped\n')
+    with pytest.raises(ValueError, match=r"val.txt, line 2: '../../escaped' is not a relative "
+                       'name inside the data set'):
+        load_converter('pascal_person_part').main([raw, '-o', out])
+    assert not osp.exists(out) and not osp.exists(tmp_path / 'escaped.png')

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from hieraseg.explain.drawing import sub_centroid_colour_map, sub_centroid_shades
-from hieraseg.explain.exemplars import NearestSampleSearch, feature_pixel_grid
+from hieraseg.explain.exemplar_search import NearestSampleSearch, feature_pixel_grid
 from hieraseg.explain.explain import image_to_feature_index
 
 

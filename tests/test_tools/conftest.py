@@ -19,19 +19,34 @@ def toy_root(tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope='session')
+def toy_trained(toy_root, tmp_path_factory):
+    """(work dir, output) of four toy HSSN iterations with checkpoints at 2 and 4."""
+    work_dir = str(tmp_path_factory.mktemp('work'))
+    code, out = run_tool([sys.executable, 'tools/train.py', TOY_CONFIG, '--work-dir', work_dir] +
+                         short_run_options(toy_root, max_iters=4, checkpoint_interval=2))
+    assert code == 0, out
+    return work_dir, out
+
+
 def short_run_options(data_root, max_iters, checkpoint_interval):
-    """--cfg-options that point a toy config at ``data_root`` and shorten its schedule."""
+    """tools/train.py options that point a toy config at ``data_root`` and shorten its
+    schedule (--max-iters scales it; validation at the end)."""
     return [
+        '--data-root', data_root,
+        '--max-iters', str(max_iters),
         '--cfg-options',
-        f'train_dataloader.dataset.data_root={data_root}',
-        f'val_dataloader.dataset.data_root={data_root}',
-        f'test_dataloader.dataset.data_root={data_root}',
         'train_dataloader.batch_size=2',
-        f'train_cfg.max_iters={max_iters}',
         f'train_cfg.val_interval={max_iters}',
         f'default_hooks.checkpoint.interval={checkpoint_interval}',
         'default_hooks.logger.interval=1',
     ]
+
+
+def eval_options(data_root):
+    """tools/test.py options that point a toy config at ``data_root``; ends in
+    ``--cfg-options`` so that callers can add settings."""
+    return ['--data-root', data_root, '--cfg-options', 'default_hooks.logger.interval=1']
 
 
 def free_port():

@@ -1,6 +1,5 @@
 """CAST on the toy objects: a short training run through mmengine's Runner learns,
-tools/cast_segments.py draws a non-blank PNG, tools/cast_toy_eval.py reports every level."""
-import importlib.util
+tools/cast_segments.py draws a non-blank PNG, experiments/cast_toy_eval.py reports every level."""
 import os.path as osp
 
 import numpy as np
@@ -12,17 +11,11 @@ from mmengine.runner import Runner
 from PIL import Image
 
 from hieraseg.datasets import generate_toy_objects
+from tests.scripts import load_script
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CAST_CONFIG = osp.join(REPO, 'configs/cast/cast-tiny_1xb32-30e_toy-objects-64x64.py')
 VIT_CONFIG = osp.join(REPO, 'configs/cast/vit-tiny-p8_1xb32-30e_toy-objects-64x64.py')
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, 'tools', name + '.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -77,7 +70,8 @@ def test_cast_segments_tool_writes_a_non_blank_png(toy_root, tmp_path, capsys):
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), checkpoint)
     out = str(tmp_path / 'segments.png')
     image = osp.join(toy_root, 'images', 'val', 'val_000001.png')
-    assert load_tool('cast_segments').main([CAST_CONFIG, checkpoint, image, '--out', out]) == 0
+    tool = load_script('tools/cast_segments.py')
+    assert tool.main([CAST_CONFIG, checkpoint, image, '--out', out]) == 0
     printed = capsys.readouterr().out
     assert 'level 0 (superpixels):' in printed and 'level 4 (2 clusters): 2 segments' in printed
     png = np.asarray(Image.open(out).convert('RGB'))
@@ -99,7 +93,7 @@ def test_cast_toy_eval_tool_reports_every_level(trained, toy_root, tmp_path, cap
     vit_checkpoint = str(tmp_path / 'vit.pth')
     torch.save(dict(state_dict=vit.state_dict(), meta=dict()), vit_checkpoint)
     out = str(tmp_path / 'eval.json')
-    tool = load_tool('cast_toy_eval')
+    tool = load_script('experiments/cast_toy_eval.py')
     assert tool.main([CAST_CONFIG, checkpoint, VIT_CONFIG, vit_checkpoint,
                       '--data-root', toy_root, '--json', out]) == 0
     printed = capsys.readouterr().out

@@ -7,22 +7,22 @@ import pytest
 import torch
 from PIL import Image
 
-from .conftest import REPO, TOY_CONFIG, run_tool, short_run_options
+from .conftest import REPO, TOY_CONFIG, eval_options, run_tool, short_run_options
 
 
 @pytest.fixture(scope='module')
-def trained(toy_root, tmp_path_factory):
-    """Four iterations with checkpoints at 2 and 4."""
-    work_dir = str(tmp_path_factory.mktemp('work'))
-    code, out = run_tool([sys.executable, 'tools/train.py', TOY_CONFIG, '--work-dir', work_dir] +
-                         short_run_options(toy_root, max_iters=4, checkpoint_interval=2))
-    assert code == 0, out
-    return work_dir, out
+def trained(toy_trained):
+    """Four iterations with checkpoints at 2 and 4 (the session's toy run)."""
+    return toy_trained
 
 
 def test_train_writes_checkpoints_and_logs_cpu_fallback(trained):
     work_dir, out = trained
     assert 'No CUDA device: using the gloo backend' in out
+    # --max-iters 4 scaled the toy schedule (2000 iterations) and said so
+    assert '--max-iters 4: param_scheduler.0.end 2000 -> 4' in out
+    assert '--max-iters 4: train_cfg.max_iters 2000 -> 4' in out
+    assert 'pkg_resources is deprecated' not in out and 'The prefix is not set' not in out
     assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
     checkpoint = torch.load(osp.join(work_dir, 'iter_4.pth'), weights_only=False)
     assert checkpoint['meta']['iter'] == 4
@@ -51,7 +51,7 @@ def test_resume_continues_the_iteration_count(trained, toy_root):
 def run_test_tool(checkpoint, toy_root, work_dir, *options):
     """tools/test.py on the toy config and data, with ``options``; (exit code, output)."""
     return run_tool([sys.executable, 'tools/test.py', TOY_CONFIG, checkpoint, '--work-dir',
-                     str(work_dir), *options] + short_run_options(toy_root, 4, 2))
+                     str(work_dir), *options] + eval_options(toy_root))
 
 
 def test_test_prints_miou_per_level(trained, toy_root, tmp_path):
@@ -60,8 +60,11 @@ def test_test_prints_miou_per_level(trained, toy_root, tmp_path):
     show_dir = tmp_path / 'vis'
     code, out = run_test_tool(checkpoint, toy_root, tmp_path, '--show-dir', str(show_dir))
     assert code == 0, out
-    pictures = sorted(show_dir.glob('vis_data/vis_image/*.png'))
-    assert len(pictures) == 3  # every val image
+    # every val image, named as the image (and as --out names its prediction)
+    pictures = sorted(show_dir.glob('*.png'))
+    assert [p.name for p in pictures] == [f'toyville_val_00000{i}_leftImg8bit.png'
+                                          for i in range(3)]
+    assert sorted(p.name for p in show_dir.iterdir()) == [p.name for p in pictures]
     # a row per level (texture, colour) of titled panels, ground truth beside prediction,
     # 32 px images enlarged 8x to stay legible, then a legend
     width, height = Image.open(pictures[0]).size
@@ -92,18 +95,35 @@ def test_out_writes_the_leaf_prediction_and_every_level(trained, toy_root, tmp_p
                      "    dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]))\n")
     code, out = run_tool([sys.executable, 'tools/test.py', str(no_gt), checkpoint,
                           '--work-dir', str(tmp_path), '--out', str(tmp_path / 'only')] +
-                         short_run_options(toy_root, 4, 2) +
+                         eval_options(toy_root) +
                          ['test_evaluator.format_only=True'])
     assert code == 0, out
     assert 'format_only: no metric computed' in out and 'mIoU per level' not in out
     assert sorted(path.name for path in (tmp_path / 'only').glob('*.png')) == names
 
 
+def test_a_failed_test_run_leaves_no_partial_results(trained, toy_root, tmp_path):
+    import shutil
+    data = tmp_path / 'data'
+    shutil.copytree(toy_root, data)
+    # the last validation image (in name order) cannot be read: the run fails after the
+    # first two images' predictions and pictures were written
+    last = sorted((data / 'leftImg8bit' / 'val').rglob('*.png'))[-1]
+    last.write_bytes(b'not a png')
+    checkpoint = osp.join(trained[0], 'iter_4.pth')
+    code, out = run_tool([sys.executable, 'tools/test.py', TOY_CONFIG, checkpoint,
+                          '--work-dir', str(tmp_path / 'work'), '--out', str(tmp_path / 'out'),
+                          '--show-dir', str(tmp_path / 'show')] + eval_options(str(data)))
+    assert code != 0
+    assert f'the run failed: removed what it wrote to {tmp_path / "out"}' in out
+    assert not (tmp_path / 'out').exists() and not (tmp_path / 'show').exists()
+
+
 def test_mismatched_checkpoint_is_an_error(trained, toy_root, tmp_path):
     work_dir, _ = trained
     code, out = run_tool([sys.executable, 'tools/test.py', TOY_CONFIG,
                           osp.join(work_dir, 'iter_4.pth'), '--work-dir', str(tmp_path)] +
-                         short_run_options(toy_root, 4, 2) + ['model.decode_head.channels=32'])
+                         eval_options(toy_root) + ['model.decode_head.channels=32'])
     assert code != 0
     assert 'does not fit the model of' in out and 'size mismatch' in out
 
@@ -116,7 +136,7 @@ def test_missing_config_and_data_root_fail_before_any_output(tmp_path, toy_root)
     code, out = run_tool([sys.executable, 'tools/train.py', TOY_CONFIG, '--work-dir',
                           str(tmp_path / 'b')] + short_run_options(missing, 2, 2))
     assert code != 0
-    assert f"train_dataloader.dataset.data_root '{missing}' does not exist" in out
+    assert f"--data-root '{missing}' does not exist" in out
     assert not osp.exists(tmp_path / 'b')  # nothing half-written
     code, out = run_tool([sys.executable, 'tools/test.py', TOY_CONFIG, str(tmp_path / 'x.pth')])
     assert code != 0 and 'x.pth' in out and 'does not exist' in out

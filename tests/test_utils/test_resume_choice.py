@@ -9,7 +9,7 @@ import torch
 from mmengine.runner.checkpoint import save_checkpoint
 
 import hieraseg  # noqa: F401  (registers the backend and the loader)
-from hieraseg.utils.checkpoint import remove_stale_partials
+from hieraseg.utils.atomic_files import remove_stale_partials
 from hieraseg.utils.random_state import get_random_state, set_random_state
 from hieraseg.utils.resume import (NoResumableCheckpointError, checkpoint_candidates,
                                    checkpoint_seed, find_resumable_checkpoint)

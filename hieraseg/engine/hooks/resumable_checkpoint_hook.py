@@ -2,9 +2,10 @@
 
 What it changes (everything else, options included, is mmengine's ``CheckpointHook``):
 
-* ``last_checkpoint`` is written atomically (partial file + rename) right after the
-  checkpoint itself was renamed into place (:class:`~hieraseg.utils.checkpoint.
-  AtomicLocalBackend`), so it names a whole checkpoint or the previous one.
+* Checkpoints in a local folder are written atomically (partial file + rename, with
+  :class:`~hieraseg.utils.atomic_files.AtomicLocalBackend`, for this hook's saves only),
+  and ``last_checkpoint`` likewise right after the checkpoint was renamed into place, so it
+  names a whole checkpoint or the previous one.
 * With ``max_keep_ckpts``, the oldest checkpoint is deleted after the new one is whole, not
   before: a run killed while saving keeps its previous checkpoint.
 * Every checkpoint carries ``meta['resume_state']``: the global random state of every rank
@@ -27,11 +28,12 @@ import os.path as osp
 from typing import Optional
 
 from mmengine.dist import get_rank, get_world_size, is_main_process
+from mmengine.fileio import get_file_backend
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
-from hieraseg.utils.checkpoint import write_atomically
+from hieraseg.utils.atomic_files import atomic_backend_args, write_atomically
 from hieraseg.utils.random_state import (gather_random_states, get_random_state,
                                          set_random_state)
 
@@ -134,6 +136,9 @@ class ResumableCheckpointHook(CheckpointHook):
 
     def before_train(self, runner) -> None:
         super().before_train(runner)
+        if self.file_client_args is None and '://' not in str(self.out_dir):
+            self.backend_args = atomic_backend_args(self.backend_args)
+            self.file_backend = get_file_backend(self.out_dir, backend_args=self.backend_args)
         self._training = True
         pending, self._pending = self._pending, None
         if pending is None or runner.iter == 0 or pending['iter'] != runner.iter:

@@ -11,6 +11,8 @@ from PIL import Image
 from prettytable import PrettyTable
 
 from hieraseg.hierarchy import ClassHierarchy, HierarchyLike, build_hierarchy
+from ..calibration import (calibration_metrics, level_calibration_counts,
+                           sample_level_confidences, summed_level_counts)
 from .missed_classes import warn_missed_classes
 
 
@@ -36,15 +38,54 @@ class HierarchicalIoUMetric(IoUMetric):
     ``format_only=True`` only the PNGs are written, no ground truth is read and no metric
     is computed.
 
+    Calibration (``calibration_bins > 0``): ``ECE_<level>`` and ``cwECE_<level>`` for every
+    level, in percent, over that many equal-width confidence bins
+    (:mod:`hieraseg.evaluation.calibration`), from the prediction's ``level_confidences``
+    (hieraseg's segmentors write them) or, for a flat mmseg segmentor, the softmax of its
+    leaf ``seg_logits`` with a parent's probability the sum of its leaves'. Only per-bin
+    sums are kept per image, never the pixels.
+
     Args:
         hierarchy: the class hierarchy (a built-in name, a dict or a ClassHierarchy); if
             None, the data set's ``dataset_meta['hierarchy']`` is used.
+        calibration_bins (int): confidence bins for ECE and class-wise ECE; 0 (the default)
+            computes neither.
+        prefix (str, optional): prepended to the metric names (``<prefix>/mIoU``). Default:
+            none (``default_prefix`` is ``''``: the names stay those of mmseg's IoUMetric).
         Other arguments are those of :class:`IoUMetric`; ``iou_metrics`` must be
-        ``['mIoU']`` (the default).
+        ``['mIoU']`` (the default). Any other argument is an error (IoUMetric would drop it).
     """
 
-    def __init__(self, hierarchy: Optional[HierarchyLike] = None, **kwargs):
-        super().__init__(**kwargs)
+    # No prefix, as mmseg's IoUMetric writes its names, and said so: mmengine warns "The
+    # prefix is not set" where a metric leaves it None.
+    default_prefix: Optional[str] = ''
+
+    def __init__(self,
+                 hierarchy: Optional[HierarchyLike] = None,
+                 calibration_bins: int = 0,
+                 ignore_index: int = 255,
+                 iou_metrics: Sequence[str] = ('mIoU', ),
+                 nan_to_num: Optional[int] = None,
+                 beta: int = 1,
+                 collect_device: str = 'cpu',
+                 output_dir: Optional[str] = None,
+                 format_only: bool = False,
+                 prefix: Optional[str] = None):
+        super().__init__(
+            ignore_index=ignore_index,
+            iou_metrics=list(iou_metrics) if isinstance(iou_metrics, (list, tuple))
+            else iou_metrics,
+            nan_to_num=nan_to_num,
+            beta=beta,
+            collect_device=collect_device,
+            output_dir=output_dir,
+            format_only=format_only,
+            prefix=prefix)
+        if not isinstance(calibration_bins, int) or isinstance(calibration_bins, bool) or \
+                calibration_bins < 0:
+            raise ValueError(f'HierarchicalIoUMetric: calibration_bins must be an integer >= 0 '
+                             f'(0 = no calibration metrics), got {calibration_bins!r}')
+        self.calibration_bins = calibration_bins
         if self.metrics != ['mIoU'] and self.metrics != 'mIoU':
             raise ValueError(f'HierarchicalIoUMetric computes mIoU; got iou_metrics='
                              f'{self.metrics}')
@@ -84,7 +125,12 @@ class HierarchicalIoUMetric(IoUMetric):
                         hierarchy.labels_at_level(pred, level, self.ignore_index),
                         hierarchy.labels_at_level(label, level, self.ignore_index),
                         hierarchy.level_sizes[level], self.ignore_index))
-            self.results.append(per_level)
+            calibration = None
+            if self.calibration_bins:
+                calibration = level_calibration_counts(
+                    sample_level_confidences(data_sample, hierarchy).to(pred.device), pred,
+                    label, hierarchy, self.calibration_bins, self.ignore_index)
+            self.results.append((per_level, calibration))
 
     def write_prediction(self, data_sample: dict, pred) -> None:
         """Writes the PNGs of one image; ``pred`` is its ``[H, W]`` leaf prediction."""
@@ -108,6 +154,8 @@ class HierarchicalIoUMetric(IoUMetric):
                       '(format_only: no metric computed)', logger='current')
             return OrderedDict()
         hierarchy = self.hierarchy
+        calibration = [image[1] for image in results]
+        results = [image[0] for image in results]
         metrics = OrderedDict()
         for level in range(hierarchy.num_levels):
             areas = [sum(parts) for parts in zip(*(image[level] for image in results))]
@@ -130,6 +178,13 @@ class HierarchicalIoUMetric(IoUMetric):
         print_log('mIoU per level (finest first): ' + ', '.join(
             f'{name}={metrics["mIoU_" + name.replace(" ", "_")]:.2f}'
             for name in hierarchy.level_names), logger='current')
+        if self.calibration_bins:
+            metrics.update(calibration_metrics(summed_level_counts(calibration),
+                                               hierarchy.level_names))
+            print_log('ECE / class-wise ECE per level (finest first): ' + ', '.join(
+                f'{name}={metrics["ECE_" + name.replace(" ", "_")]:.2f} / '
+                f'{metrics["cwECE_" + name.replace(" ", "_")]:.2f}'
+                for name in hierarchy.level_names), logger='current')
         warn_missed_classes(hierarchy, results)
         return metrics
 

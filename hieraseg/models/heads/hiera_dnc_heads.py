@@ -35,7 +35,12 @@ class HieraDNCHeadMixin:
     (ValueError): ``node_bias_prior`` (there is no bias) and the flat DNC contrast /
     compactness terms
     (they treat every node as a rival class, the ancestors of the label included).
+
+    ``level_probability = 'level_softmax'``: calibration reads the softmax over each
+    level's normalised node logits (SPEC section 6's DNC probability), not HSSN's sigmoids.
     """
+
+    level_probability = 'level_softmax'
 
     def __init__(self, *args, min_logit_scale: float = 0.0, **kwargs):
         if kwargs.get('node_bias_prior'):

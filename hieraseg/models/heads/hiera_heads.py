@@ -91,7 +91,13 @@ class HieraHeadMixin:
             level's classes are equally frequent, instead of 0 (a sigmoid of 0.5 on every
             node, which makes the negative terms dominate the first iterations).
             Default False.
+
+    ``level_probability = 'node_sigmoid'``: the per-level confidence ``HieraEncoderDecoder``
+    reports for calibration, the sigmoid of the chosen path's node
+    (:mod:`hieraseg.models.utils.level_probabilities`).
     """
+
+    level_probability = 'node_sigmoid'
 
     def __init__(self,
                  *args,

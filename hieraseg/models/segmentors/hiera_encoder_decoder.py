@@ -1,4 +1,3 @@
-import torch
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
@@ -6,15 +5,9 @@ from mmseg.utils import OptSampleList, SampleList
 from torch import Tensor
 
 from hieraseg.models.heads.hiera_heads import HieraHeadMixin
+from .level_outputs import add_level_confidences, add_level_predictions, level_test_settings
 
-
-def add_level_predictions(sample, hierarchy) -> None:
-    """Sets ``sample.pred_levels`` (PixelData ``[L, H, W]``) from ``sample.pred_sem_seg``:
-    row l is the level-l ancestor of the predicted leaf (row 0 the leaf itself)."""
-    leaf = sample.pred_sem_seg.data[0]  # [H, W]
-    levels = torch.stack(
-        [hierarchy.labels_at_level(leaf, level) for level in range(hierarchy.num_levels)])
-    sample.set_data(dict(pred_levels=PixelData(data=levels)))
+__all__ = ['HieraEncoderDecoder', 'add_level_predictions']
 
 
 @MODELS.register_module()
@@ -31,6 +24,15 @@ class HieraEncoderDecoder(EncoderDecoder):
     (PixelData, ``[L, H, W]``) its ancestors at every level, consistent with the hierarchy
     by construction. Test-time augmentation averages the path scores
     (``HieraSegTTAModel``).
+
+    ``level_confidences`` (PixelData, ``[L, H, W]``) holds the probability the model gives
+    each level's prediction, for calibration (:mod:`hieraseg.evaluation.calibration`):
+    ``test_cfg.level_probability`` says which, by default the head's
+    ``level_probability`` (HSSN: ``'node_sigmoid'``, the sigmoid of the chosen path's node;
+    hierarchical DNC: ``'level_softmax'``, the softmax over each level's node logits; see
+    :mod:`hieraseg.models.utils.level_probabilities`), and ``test_cfg.level_temperatures``
+    (one per level, finest first; ``tools/calibrate_temperature.py`` fits them) divides the
+    node logits first. Neither changes a prediction. Merged TTA predictions carry none.
     """
 
     def __init__(self, *args, **kwargs):
@@ -41,6 +43,13 @@ class HieraEncoderDecoder(EncoderDecoder):
                             f'{type(self.decode_head).__name__}')
         # slide_inference sums this many channels over windows: the node logits
         self.out_channels = self.decode_head.hierarchy.num_nodes
+        self.level_test_settings()  # a bad test_cfg fails here, not after the first image
+
+    def level_test_settings(self):
+        """``(level_probability, level_temperatures)`` from ``test_cfg``."""
+        return level_test_settings(self.test_cfg, self.hierarchy,
+                                   self.decode_head.level_probability,
+                                   ('node_sigmoid', 'level_softmax'))
 
     @property
     def hierarchy(self):
@@ -56,6 +65,7 @@ class HieraEncoderDecoder(EncoderDecoder):
         """Node logits ``[B, V, H, W]`` -> samples with path scores, leaf and level labels."""
         # mmseg crops, unflips and resizes the node logits (its leaf argmax is replaced below)
         data_samples = super().postprocess_result(seg_logits, data_samples)
+        mode, temperatures = self.level_test_settings()
         for sample in data_samples:
             node_logits = sample.seg_logits.data.unsqueeze(0)  # [1, V, H, W]
             scores = self.decode_head.leaf_scores(node_logits)[0]
@@ -63,4 +73,5 @@ class HieraEncoderDecoder(EncoderDecoder):
                 seg_logits=PixelData(data=scores),
                 pred_sem_seg=PixelData(data=scores.argmax(dim=0, keepdim=True))))
             add_level_predictions(sample, self.hierarchy)
+            add_level_confidences(sample, node_logits[0], self.hierarchy, mode, temperatures)
         return data_samples

@@ -12,7 +12,7 @@ from mmengine.runner import Runner
 from hieraseg.datasets.toy_shapes import generate_toy_shapes
 from hieraseg.engine.hooks import SinkhornClusteringHook
 from hieraseg.engine.hooks.sinkhorn_clustering_hook import CHECKPOINT_KEY
-from hieraseg.utils import adapt_cfg_to_device
+from hieraseg.utils import prepare_runtime
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIG = osp.join(REPO, 'configs/dnc/dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py')
@@ -56,7 +56,7 @@ def make_cfg(toy_root, work_dir, head=None, iters=ITERS, checkpoint_interval=10*
     cfg.custom_hooks[0].momentum = 0.9  # a short run
     cfg.work_dir = str(work_dir)
     cfg.randomness = dict(seed=0)
-    adapt_cfg_to_device(cfg)  # SyncBN -> BN without CUDA
+    prepare_runtime(cfg, 'none')  # as tools/train.py: BN without CUDA, safe checkpoint loading
     return cfg
 
 

@@ -1,0 +1,11 @@
+# Toy ablation row 'hiera_dnc_begin200' (experiments/run_toy_ablation.py): hierarchical DNC
+# (recipe), clustering from iteration 200.
+_base_ = ['../../configs/hssn/hiera-dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py',
+          './_base_/parts.py']
+ablation_label = 'hierarchical DNC (recipe), clustering from iteration 200'
+model = dict(decode_head=dict(
+    classify_upsampled=False,
+    upsample_factor=None,
+    loss_decode={{_base_.hssn_loss_decode}}))
+param_scheduler = {{_base_.poly}}
+custom_hooks = [dict(type='SinkhornClusteringHook', momentum=0.99, memory_size=500, begin=200)]

@@ -1,0 +1,10 @@
+# Toy ablation row 'hiera_dnc_ftm1_up4_warmup' (experiments/run_toy_ablation.py): hierarchical
+# DNC, 1 FTM + CE + TT, embeddings upsampled x4, warm-up (as shipped).
+_base_ = ['../../configs/hssn/hiera-dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py',
+          './_base_/parts.py']
+ablation_label = 'hierarchical DNC, 1 FTM + CE + TT, embeddings upsampled x4, warm-up (as shipped)'
+model = dict(decode_head=dict(
+    classify_upsampled=True,
+    upsample_factor=4))
+optim_wrapper = dict(optimizer=dict(lr=0.05))
+param_scheduler = {{_base_.warmup_poly}}

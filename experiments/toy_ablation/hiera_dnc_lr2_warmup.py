@@ -1,0 +1,11 @@
+# Toy ablation row 'hiera_dnc_lr2_warmup' (experiments/run_toy_ablation.py): hierarchical DNC
+# (recipe), lr x2, warm-up.
+_base_ = ['../../configs/hssn/hiera-dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py',
+          './_base_/parts.py']
+ablation_label = 'hierarchical DNC (recipe), lr x2, warm-up'
+model = dict(decode_head=dict(
+    classify_upsampled=False,
+    upsample_factor=None,
+    loss_decode={{_base_.hssn_loss_decode}}))
+optim_wrapper = dict(optimizer=dict(lr=0.1))
+param_scheduler = {{_base_.warmup_poly}}

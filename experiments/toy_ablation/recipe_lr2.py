@@ -1,0 +1,5 @@
+# Toy ablation row 'recipe_lr2' (experiments/run_toy_ablation.py): recipe, lr x2.
+_base_ = ['../../configs/hssn/hssn-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py',
+          './_base_/parts.py']
+ablation_label = 'recipe, lr x2'
+optim_wrapper = dict(optimizer=dict(lr=0.1))
