@@ -1,10 +1,12 @@
 """The own-data path end to end, for each of the four methods, as docs/own_data.md walks it:
 a folder of images and PNG labels with a three-level YAML hierarchy -> tools/new_config.py
--> tools/train.py (a few iterations) -> tools/test.py printing mIoU per level.
+(the default schedule) -> tools/train.py --max-iters 2 -> tools/test.py --data-root
+--show-dir printing mIoU per level and writing one picture per image.
 
 The tools run in this process (runpy, as `python tools/X.py` runs them) to keep the test
 short; the written config is moved to another folder and training starts from a third, so
-the config works wherever it is and whatever the current folder."""
+the config works wherever it is and whatever the current folder; the test reads a copy of
+the data set elsewhere (--data-root), with its training images gone."""
 import os
 import os.path as osp
 import runpy
@@ -39,8 +41,8 @@ def run_tool(script, *args):
 def test_own_data_to_per_level_miou(method, own_data, tmp_path, monkeypatch, capfd):
     written = str(tmp_path / 'made' / f'{method}.py')
     run_tool('new_config.py', '--method', method, '--data-root', own_data,
-             '--hierarchy', osp.join(own_data, 'hierarchy.yaml'), '--max-iters', '2',
-             '--batch-size', '2', '--workers', '0', '--out', written)
+             '--hierarchy', osp.join(own_data, 'hierarchy.yaml'), '--batch-size', '2',
+             '--workers', '0', '--out', written)
     assert f'wrote {written}' in capfd.readouterr().out
     config = str(tmp_path / 'moved' / 'my_config.py')
     os.makedirs(osp.dirname(config))
@@ -49,13 +51,19 @@ def test_own_data_to_per_level_miou(method, own_data, tmp_path, monkeypatch, cap
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     work_dir = str(tmp_path / 'work')
-    run_tool('train.py', config, '--work-dir', work_dir)
+    run_tool('train.py', config, '--work-dir', work_dir, '--max-iters', '2')
     train_log = capfd.readouterr().out
     assert 'Iter(train) [2/2]' in train_log
     assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
-    run_tool('test.py', config, osp.join(work_dir, 'iter_2.pth'), '--work-dir', work_dir)
+    # the data moved: test reads it with --data-root, and never needs the training images
+    moved = str(tmp_path / 'moved_data')
+    shutil.copytree(own_data, moved, ignore=shutil.ignore_patterns('train'))
+    shows = str(tmp_path / 'pictures')
+    run_tool('test.py', config, osp.join(work_dir, 'iter_2.pth'), '--work-dir', work_dir,
+             '--data-root', moved, '--show-dir', shows)
     test_log = capfd.readouterr().out
     for number, level in enumerate(('texture', 'hue', 'family'), 1):
         assert f'per class results at level {number} ({level}):' in test_log
     assert 'mIoU per level (finest first): texture=' in test_log
     assert ', hue=' in test_log and ', family=' in test_log
+    assert sorted(os.listdir(shows)) == ['val_00000.png', 'val_00001.png']
