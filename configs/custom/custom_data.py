@@ -131,5 +131,5 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=checkpoint_interval),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+    visualization=dict(type='HieraSegVisualizationHook'))  # pictures: docs/own_data.md
 randomness = dict(seed=0)

@@ -55,7 +55,7 @@ def test_training_ends_with_a_warning_naming_the_dead_classes(logged):  # noqa: 
     assert len(ends) == 1
     level, message = ends[0]
     assert level == logging.WARNING
-    assert '1 dead class(es)' in message and 'expect IoU 0 for: eel (' in message
+    assert 'ended with 1 dead class (' in message and 'expect IoU 0 for: eel (' in message
 
 
 def test_no_warning_when_every_class_has_a_correct_feature(logged):  # noqa: F811

@@ -54,3 +54,11 @@ def test_no_warning_when_every_class_with_ground_truth_is_found(tmp_path):
     metric, log = evaluate([[0, 1, 5]], [[0, 1, 1]], tmp_path, 'missed_classes_b')
     assert missed_classes(build_hierarchy('toy_shapes'), per_level(metric)) == []
     assert 'IoU 0' not in log and 'mIoU per level' in log
+
+
+def test_one_missed_class_is_counted_in_the_singular(tmp_path):
+    # warm striped (2) is predicted as warm plain: only it is missed (warm is right)
+    metric, log = evaluate([[0, 1, 1]], [[0, 1, 2]], tmp_path, 'missed_classes_c')
+    assert missed_classes(build_hierarchy('toy_shapes'), per_level(metric)) == [
+        MissedClass(0, 2, 'warm striped', 1, 0)]
+    assert '1 class has ground truth in the evaluated images but IoU 0' in log

@@ -14,6 +14,7 @@ import shutil
 import sys
 
 import pytest
+from mmengine.visualization import Visualizer
 
 from hieraseg.datasets import generate_toy_shapes_deep
 
@@ -28,13 +29,19 @@ def own_data(tmp_path_factory):
 
 
 def run_tool(script, *args):
-    """``python tools/<script> ARGS`` in this process."""
-    argv = sys.argv
+    """``python tools/<script> ARGS`` in this process, which, like a fresh one, starts
+    without visualizers: mmengine's ``Visualizer.get_current_instance()`` returns the
+    visualizer first registered under the newest name, so one that an earlier test made
+    would be drawn with instead of this run's."""
+    argv, visualizers = sys.argv, Visualizer._instance_dict.copy()
     sys.argv = [osp.join(REPO, 'tools', script), *args]
+    Visualizer._instance_dict.clear()
     try:
         runpy.run_path(sys.argv[0], run_name='__main__')
     finally:
         sys.argv = argv
+        Visualizer._instance_dict.clear()
+        Visualizer._instance_dict.update(visualizers)
 
 
 @pytest.mark.parametrize('method', ['flat', 'hssn', 'dnc', 'hiera-dnc'])

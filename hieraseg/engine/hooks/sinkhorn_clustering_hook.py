@@ -254,9 +254,10 @@ class SinkhornClusteringHook(HieraClusteringMixin, Hook):
             if bool(dead.any()):
                 names = ', '.join(self._class_name(c, dead.numel())
                                   for c in dead.nonzero(as_tuple=True)[0].tolist())
-                print_log(f'SinkhornClusteringHook: {name}: training ended with '
-                          f'{int(dead.sum())} dead class(es), none of whose features in the '
-                          f'memory is classified right; expect IoU 0 for: {names} (train '
+                count = int(dead.sum())
+                print_log(f'SinkhornClusteringHook: {name}: training ended with {count} '
+                          f'dead class{"" if count == 1 else "es"} (no feature of it in the '
+                          f'memory classified right); expect IoU 0 for: {names} (train '
                           'longer; docs/own_data.md, "What the warnings mean")',
                           logger='current', level=logging.WARNING)
 

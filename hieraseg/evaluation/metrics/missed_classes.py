@@ -58,8 +58,9 @@ def warn_missed_classes(hierarchy: ClassHierarchy, results: Sequence) -> List[Mi
     returns them."""
     missed = missed_classes(hierarchy, results)
     if missed:
-        print_log(f'{len(missed)} classes have ground truth in the evaluated images but IoU '
-                  '0 (the model never predicts them there):\n'
+        count = '1 class has' if len(missed) == 1 else f'{len(missed)} classes have'
+        print_log(f'{count} ground truth in the evaluated images but IoU 0 (the model '
+                  'never predicts them there):\n'
                   + format_missed_classes(hierarchy, missed)
                   + '\nA class that stays at IoU 0 is not learnt: train longer, check its '
                   'labels (tools/hierarchy_stats.py) and, for DNC, the dnc_* health lines '
