@@ -12,7 +12,7 @@ from mmseg.registry import DATASETS, MODELS
 from hieraseg.utils import adapt_cfg_to_device
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CUSTOM_CONFIG = osp.join(REPO, 'configs/hssn/hssn-fcn_r18-w16_1xb8-2k_custom-64x64.py')
+CUSTOM_CONFIG = osp.join(REPO, 'configs/custom/hssn-fcn_r18-w16_custom.py')
 SIZE = 32
 PIPELINE = [
     dict(type='LoadImageFromFile'),

@@ -48,17 +48,15 @@ def find_hierarchy(cfg, dataset):
 
 def main():
     args = parse_args()
-    from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmseg.registry import DATASETS
 
     import hieraseg  # noqa: F401  (registers the data sets)
     from hieraseg.hierarchy import build_hierarchy
     from hieraseg.utils.hierarchy_stats import count_files, summarize
+    from hieraseg.utils.tools import load_config
 
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)  # hierarchy paths: the config's folder
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     loader = DATALOADERS[args.split]
     if loader not in cfg:

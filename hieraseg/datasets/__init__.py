@@ -10,6 +10,7 @@ from .superpixels import (SuperpixelError, Superpixels, compute_superpixels,
                           relabel_contiguous)
 from .toy_objects import TOY_OBJECT_CLASSES, ToyObjectsDataset, generate_toy_objects
 from .toy_shapes import ToyShapesDataset, generate_toy_shapes
+from .toy_shapes_deep import generate_toy_shapes_deep
 from .transforms import RandomFlipWithLabelSwap
 
 __all__ = ['HierarchyMetaMixin', 'HieraSegDataset', 'ToyShapesDataset', 'generate_toy_shapes',
@@ -18,4 +19,4 @@ __all__ = ['HierarchyMetaMixin', 'HieraSegDataset', 'ToyShapesDataset', 'generat
            'check_label_pairs', 'label_swap_table', 'Superpixels', 'SuperpixelError',
            'compute_superpixels', 'relabel_contiguous', 'PackCASTInputs', 'PackCASTSegInputs',
            'CASTClsDataPreprocessor', 'CASTSegDataPreProcessor', 'ToyObjectsDataset',
-           'TOY_OBJECT_CLASSES', 'generate_toy_objects']
+           'TOY_OBJECT_CLASSES', 'generate_toy_objects', 'generate_toy_shapes_deep']

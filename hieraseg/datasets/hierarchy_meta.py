@@ -15,7 +15,10 @@ class HierarchyMetaMixin:
     label fails when the data set is built, with a message naming the file or folder. The
     hierarchy reaches metrics through ``dataset_meta['hierarchy']``: a file (``.json``,
     ``.yaml``, ``.csv``) is read when the data set is built and kept as its dict form, so
-    that ``dataset_meta`` (saved in checkpoints) does not depend on the file.
+    that ``dataset_meta`` (saved in checkpoints) does not depend on the file. A data set
+    that names no palette (neither its ``METAINFO`` nor ``metainfo``) gets the hierarchy's
+    (:func:`~hieraseg.visualization.palette.hierarchy_palette`: siblings share a hue
+    family) instead of mmseg's random colours.
 
     Args:
         check_labels (bool): scan the label files. Default False.
@@ -28,8 +31,13 @@ class HierarchyMetaMixin:
         if metainfo is not None and is_hierarchy_file(metainfo.get('hierarchy')):
             # read the file here: mmengine's BaseDataset would replace a metainfo string
             # that names a file by the file's lines
-            kwargs['metainfo'] = dict(metainfo,
-                                      hierarchy=build_hierarchy(metainfo['hierarchy']).to_dict())
+            kwargs['metainfo'] = metainfo = dict(
+                metainfo, hierarchy=build_hierarchy(metainfo['hierarchy']).to_dict())
+        given = dict(getattr(self, 'METAINFO', None) or {}, **(metainfo or {}))
+        if given.get('hierarchy') is not None and not given.get('palette'):
+            from hieraseg.visualization.palette import hierarchy_palette
+            kwargs['metainfo'] = dict(
+                metainfo or {}, palette=hierarchy_palette(build_hierarchy(given['hierarchy']))[0])
         super().__init__(*args, **kwargs)
         spec = self.metainfo.get('hierarchy')
         if spec is not None:

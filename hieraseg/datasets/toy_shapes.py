@@ -22,7 +22,7 @@ byte-identical.
 import colorsys
 import os
 import os.path as osp
-from typing import Dict, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 from mmseg.datasets import BaseSegDataset
@@ -79,15 +79,22 @@ def _shape_mask(size: int, rng: np.random.Generator) -> np.ndarray:
     return ((yy - cy) / (h / 2))**2 + ((xx - cx) / (w / 2))**2 <= 1
 
 
-def render_sample(size: int, rng: np.random.Generator,
-                  shifted: bool = False) -> Tuple[np.ndarray, np.ndarray]:
+def render_sample(size: int, rng: np.random.Generator, shifted: bool = False,
+                  styles: Optional[Dict[int, Tuple[Tuple[float, float], str]]] = None,
+                  weights: Optional[Sequence[float]] = None) -> Tuple[np.ndarray, np.ndarray]:
     """One image ``[size, size, 3] uint8`` (RGB) and its leaf labels ``[size, size] uint8``;
-    ``shifted`` draws it under the shifted split's domain shift."""
+    ``shifted`` draws it under the shifted split's domain shift. ``styles`` maps the leaf
+    ids 1..S (0 is the background) to ``((hue low, hue high), texture)``; default: the toy
+    set's five. ``weights``: how often each of the S leaves is drawn (default: equally)."""
+    styles = _LEAF_STYLE if styles is None else styles
     image = 128 + 20 * rng.standard_normal((size, size, 1)) * np.ones((1, 1, 3))
     labels = np.zeros((size, size), dtype=np.uint8)
     for _ in range(int(rng.integers(3, 6))):
-        leaf = int(rng.integers(1, len(TOY_SHAPES_CLASSES)))
-        (hue_low, hue_high), texture = _LEAF_STYLE[leaf]
+        if weights is None:
+            leaf = int(rng.integers(1, len(styles) + 1))
+        else:
+            leaf = 1 + int(rng.choice(len(styles), p=np.asarray(weights) / np.sum(weights)))
+        (hue_low, hue_high), texture = styles[leaf]
         jitter = _HUE_JITTER[shifted]
         hue = rng.uniform(hue_low - jitter, hue_high + jitter) % 1.0
         bright = np.array(colorsys.hsv_to_rgb(hue, rng.uniform(0.6, 1.0), rng.uniform(0.75, 1)))

@@ -30,6 +30,8 @@ import json
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from .file_lines import duplicate_key, line_of
+from .names import did_you_mean, level_label
 from .tree import ClassHierarchy, HierarchyError
 
 HIERARCHY_FILE_SUFFIXES = ('.json', '.yaml', '.yml', '.csv')
@@ -43,25 +45,26 @@ def is_hierarchy_file(spec) -> bool:
             and all(isinstance(p, str) and p.lower().endswith('.csv') for p in spec))
 
 
-def _check_no_cycle(edges: Sequence[Tuple[str, str, str]]):
+def _check_no_cycle(edges: Sequence[Tuple[str, str, str, Optional[tuple]]]):
     """Raises a HierarchyError if the child -> parent name graph has a cycle.
 
-    ``edges`` are ``(child, parent, where)``; self-edges (a node continuing one level up
-    under its own name) are not cycles.
+    ``edges`` are ``(child, parent, where, key)``; self-edges (a node continuing one level
+    up under its own name) are not cycles. The error carries the key of the edge that
+    closes the cycle.
     """
-    graph: Dict[str, List[Tuple[str, str]]] = {}
-    for child, parent, where in edges:
+    graph: Dict[str, List[Tuple[str, str, Optional[tuple]]]] = {}
+    for child, parent, where, key in edges:
         if child != parent:
-            graph.setdefault(child, []).append((parent, where))
+            graph.setdefault(child, []).append((parent, where, key))
     state: Dict[str, int] = {}  # 1: on the current path, 2: done
 
     def visit(node: str, path: List[str]):
         state[node] = 1
-        for parent, where in graph.get(node, ()):
+        for parent, where, key in graph.get(node, ()):
             if state.get(parent) == 1:
                 loop = path[path.index(parent):] + [parent]
                 raise HierarchyError(f'the hierarchy has a cycle: {" -> ".join(loop)} '
-                                     f'(closed by {where})')
+                                     f'(closed by {where})', key)
             if state.get(parent) is None:
                 visit(parent, path + [parent])
         state[node] = 2
@@ -79,45 +82,62 @@ def hierarchy_from_groups(classes: Sequence[str], groups: Sequence[Dict[str, Seq
 
     Raises:
         HierarchyError: a member in two groups or in none, a member that is not a node of
-            the level below, a cycle between names, or anything :class:`ClassHierarchy`
-            rejects.
+            the level below (with the closest name), a leaf listed twice, a cycle between
+            names, or anything :class:`ClassHierarchy` rejects. Its ``key`` locates the
+            problem in the dict form (``('groups', 0, 'warm', 1)``).
     """
     if isinstance(classes, str) or not isinstance(classes, Sequence):
         raise HierarchyError(f'{where}: "classes" must be a list of leaf names, '
-                             f'got {classes!r}')
+                             f'got {classes!r}', ('classes', ))
     if isinstance(groups, dict) or not isinstance(groups, Sequence):
         raise HierarchyError(f'{where}: "groups" must be a list with one mapping per coarser '
-                             f'level, got {type(groups).__name__}')
+                             f'level, got {type(groups).__name__}', ('groups', ))
     if not all(isinstance(c, str) for c in classes):
         raise HierarchyError(f'{where}: with "groups", "classes" is the list of leaf names '
-                             f'(the coarser levels are the group names), got {classes!r}')
+                             f'(the coarser levels are the group names), got {classes!r}',
+                             ('classes', ))
+    if level_names is not None and len(level_names) != len(groups) + 1:
+        raise HierarchyError(f'{where}: {len(level_names)} level names {list(level_names)} '
+                             f'for {len(groups) + 1} levels (the leaves and one per entry of '
+                             f'"groups")', ('level_names', ))
+    for index, leaf in enumerate(classes):
+        if leaf in classes[:index]:
+            raise HierarchyError(f'{where}: leaf {leaf!r} is listed twice in "classes" '
+                                 f'(items {classes.index(leaf) + 1} and {index + 1})',
+                                 ('classes', index))
     levels = [list(classes)]
     parents, edges = [], []
     for index, grouping in enumerate(groups):
+        label = f'groups[{index}]'
+        made = f'{label} (the {level_label(index + 1, level_names)} nodes)'
+        below_label = level_label(index, level_names)
         if not isinstance(grouping, dict):
-            raise HierarchyError(f'{where}: groups[{index}] must map group names to member '
-                                 f'lists, got {type(grouping).__name__}')
+            raise HierarchyError(f'{where}: {made} must map group names to member lists, '
+                                 f'got {type(grouping).__name__}', ('groups', index))
         below = levels[-1]
         parent_of: Dict[str, int] = {}
         for group_index, (group, members) in enumerate(grouping.items()):
             if isinstance(members, str) or not isinstance(members, Sequence):
-                raise HierarchyError(f'{where}: groups[{index}][{group!r}] must be a list of '
-                                     f'names, got {members!r}')
-            for member in members:
+                raise HierarchyError(f'{where}: {label}[{group!r}] must be a list of '
+                                     f'names, got {members!r}', ('groups', index, group))
+            for member_index, member in enumerate(members):
+                key = ('groups', index, group, member_index)
                 member = str(member)
                 if member not in below:
-                    raise HierarchyError(f'{where}: groups[{index}][{group!r}] lists '
-                                         f'{member!r}, which is not a node of level {index}')
+                    raise HierarchyError(f'{where}: {label}[{group!r}] lists {member!r}, '
+                                         f'which is not a node of {below_label}'
+                                         f'{did_you_mean(member, below)}', key)
                 if member in parent_of:
                     first = list(grouping)[parent_of[member]]
-                    raise HierarchyError(f'{where}: {member!r} is listed twice in groups[{index}]'
-                                         f' (under {first!r} and {group!r})')
+                    raise HierarchyError(f'{where}: {member!r} is listed twice in {label} '
+                                         f'(under {first!r} and {group!r})', key)
                 parent_of[member] = group_index
-                edges.append((member, str(group), f'{where}, groups[{index}][{group!r}]'))
+                edges.append((member, str(group), f'{where}, groups[{index}][{group!r}]',
+                              key))
         missing = [node for node in below if node not in parent_of]
         if missing:
-            raise HierarchyError(f'{where}: level-{index} nodes {missing} are in no group of '
-                                 f'groups[{index}]')
+            raise HierarchyError(f'{where}: {below_label} nodes {missing} are in no group of '
+                                 f'{made}', ('groups', index))
         levels.append([str(g) for g in grouping])
         parents.append([parent_of[node] for node in below])
     _check_no_cycle(edges)
@@ -151,7 +171,7 @@ def hierarchy_from_dict(spec: Dict, where: str = 'the hierarchy') -> ClassHierar
 def _read_csv_level(path: str) -> Tuple[Tuple[str, str], List[Tuple[str, str, int]]]:
     """The header and the ``(child, parent, line)`` rows of one per-level CSV file."""
     if not osp.isfile(path):
-        raise FileNotFoundError(f'hierarchy file {path!r} does not exist')
+        raise _missing_file(path)
     with open(path, newline='', encoding='utf-8-sig') as f:
         rows = [(line, [c.strip() for c in row]) for line, row in enumerate(csv.reader(f), 1)]
     rows = [(line, row) for line, row in rows if any(row)]
@@ -188,9 +208,11 @@ def hierarchy_from_csv(paths: Sequence[str], name: Optional[str] = None) -> Clas
                                          f'twice (first on line {first})')
                 levels[0].append(child)
         elif not generic and level_names[-1] is not None and child_name != level_names[-1]:
-            raise HierarchyError(f'{path}: its header names the child level {child_name!r}, '
-                                 f'but {paths[index - 1]} named it {level_names[-1]!r}')
+            raise HierarchyError(f'{path}, line 1: its header names the child level '
+                                 f'{child_name!r}, but {paths[index - 1]} named it '
+                                 f'{level_names[-1]!r}')
         below = levels[-1]
+        below_label = level_label(index, level_names)
         if index > 0 and child_name in below and child_name not in [c for c, _, _ in rows]:
             raise HierarchyError(f'{path}, line 1: {child_name + "," + parent_name!r} looks '
                                  f'like a child,parent row ({child_name!r} is a node of the '
@@ -205,16 +227,17 @@ def hierarchy_from_csv(paths: Sequence[str], name: Optional[str] = None) -> Clas
                                      f'(first on line {parent_of[child][1]}, under '
                                      f'{parent_of[child][0]!r})')
             if child not in below:
+                source = f'the parent column of {paths[index - 1]}' if index else path
                 raise HierarchyError(f'{path}, line {line}: child {child!r} is not a node of '
-                                     f'the level below (from '
-                                     f'{paths[index - 1] if index else path}): {below}')
+                                     f'{below_label}{did_you_mean(child, below)}; its nodes '
+                                     f'(from {source}): {below}')
             parent_of[child] = (parent, line)
             if parent not in coarser:
                 coarser.append(parent)
-            edges.append((child, parent, f'{path}, line {line}'))
+            edges.append((child, parent, f'{path}, line {line}', None))
         missing = [node for node in below if node not in parent_of]
         if missing:
-            raise HierarchyError(f'{path}: nodes {missing} of the level below have no parent '
+            raise HierarchyError(f'{path}: nodes {missing} of {below_label} have no parent '
                                  f'row')
         levels.append(coarser)
         parents.append([coarser.index(parent_of[node][0]) for node in below])
@@ -226,30 +249,52 @@ def hierarchy_from_csv(paths: Sequence[str], name: Optional[str] = None) -> Clas
     return ClassHierarchy(levels, parents, level_names=names, name=name)
 
 
+def _missing_file(path: str) -> FileNotFoundError:
+    return FileNotFoundError(
+        f'hierarchy file {path!r} does not exist (from the current folder '
+        f'{osp.abspath(".")}; in a config read by the hieraseg tools a relative path is '
+        f"looked up in the config's folder first, then in the current folder)")
+
+
 def load_hierarchy_file(spec) -> ClassHierarchy:
     """A hierarchy from a ``.json`` / ``.yaml`` / ``.yml`` file or from CSV file(s).
 
     Raises:
         FileNotFoundError: naming the missing file.
-        HierarchyError: naming the file (and line or key) of what is wrong.
+        HierarchyError: naming the file and line (a CSV row, or the line of the YAML / JSON
+            key at fault) of what is wrong.
     """
     if not isinstance(spec, str):
+        for path in spec:
+            if not osp.isfile(path):
+                raise _missing_file(path)
         return hierarchy_from_csv(list(spec))
+    if not osp.isfile(spec):
+        raise _missing_file(spec)
     if spec.lower().endswith('.csv'):
         return hierarchy_from_csv([spec])
-    if not osp.isfile(spec):
-        raise FileNotFoundError(f'hierarchy file {spec!r} does not exist')
     import yaml
     with open(spec, encoding='utf-8') as f:
-        try:
-            data = json.load(f) if spec.lower().endswith('.json') else yaml.safe_load(f)
-        except (ValueError, yaml.YAMLError) as error:
-            kind = 'JSON' if spec.lower().endswith('.json') else 'YAML'
-            raise HierarchyError(f'{spec}: not valid {kind}: {error}') from error
+        text = f.read()
+    kind = 'JSON' if spec.lower().endswith('.json') else 'YAML'
+    try:
+        data = json.loads(text) if kind == 'JSON' else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as error:
+        raise HierarchyError(f'{spec}: not valid {kind}: {error}') from error
+    twice = duplicate_key(text)
+    if twice is not None:
+        key, first, second = twice
+        raise HierarchyError(f'{spec}, line {second}: {key!r} is written twice in the same '
+                             f'mapping (first on line {first}); a {kind} reader would keep '
+                             f'only the second')
     if isinstance(data, dict) and 'name' not in data:
         data = dict(data, name=osp.splitext(osp.basename(spec))[0])
     try:
         return hierarchy_from_dict(data, where=spec)
     except HierarchyError as error:
         message = str(error)
-        raise HierarchyError(message if spec in message else f'{spec}: {message}') from None
+        if message.startswith(f'{spec}: '):
+            message = message[len(spec) + 2:]
+        line = line_of(text, error.key) if error.key else None
+        place = spec if line is None else f'{spec}, line {line}'
+        raise HierarchyError(f'{place}: {message}', error.key) from None

@@ -11,9 +11,20 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 
+from .names import level_label
+
 
 class HierarchyError(ValueError):
-    """A class hierarchy that is malformed or does not fit what it is used with."""
+    """A class hierarchy that is malformed or does not fit what it is used with.
+
+    ``key``: where in the dict form (``classes``, ``parents`` or ``groups``) the problem
+    is, as a path of keys and list indices, e.g. ``('groups', 0, 'warm', 1)``; a file
+    loader turns it into the file's line. None where no single place is to blame.
+    """
+
+    def __init__(self, message: str, key: Optional[tuple] = None):
+        super().__init__(message)
+        self.key = key
 
 
 class ClassHierarchy:
@@ -49,41 +60,49 @@ class ClassHierarchy:
         self._build_tables()
 
     # ------------------------------------------------------------------ validation
-    def _fail(self, message: str):
-        raise HierarchyError(f'class hierarchy {self.name!r}: {message}')
+    def _fail(self, message: str, key: Optional[tuple] = None):
+        raise HierarchyError(f'class hierarchy {self.name!r}: {message}', key)
 
     def _validate(self):
         if len(self.classes) == 0:
             self._fail('it has no levels')
         for level, names in enumerate(self.classes):
             if len(names) == 0:
-                self._fail(f'level {level} ({self._level_label(level)}) is empty')
+                self._fail(f'{self.level_label(level)} is empty', ('classes', level))
             duplicates = sorted({n for n in names if names.count(n) > 1})
             if duplicates:
-                self._fail(f'level {level} names {duplicates} more than once')
+                second = [i for i, n in enumerate(names) if n == duplicates[0]][1]
+                self._fail(f'{self.level_label(level)} names {duplicates} more than once',
+                           ('classes', level, second))
         if len(self.level_names) != len(self.classes):
             self._fail(f'{len(self.level_names)} level names given for '
-                       f'{len(self.classes)} levels')
+                       f'{len(self.classes)} levels', ('level_names', ))
         if len(self.parents) != len(self.classes) - 1:
             self._fail(f'{len(self.classes)} levels need {len(self.classes) - 1} parent '
-                       f'lists (one per level except the coarsest), got {len(self.parents)}')
+                       f'lists (one per level except the coarsest), got {len(self.parents)}',
+                       ('parents', ))
         for level, links in enumerate(self.parents):
             size, coarser = len(self.classes[level]), len(self.classes[level + 1])
+            below, above = self.level_label(level), self.level_label(level + 1)
             if len(links) != size:
-                self._fail(f'parents[{level}] has {len(links)} entries but level {level} '
-                           f'has {size} classes')
+                self._fail(f'parents[{level}] has {len(links)} entries but {below} has '
+                           f'{size} classes', ('parents', level))
             for node, parent in enumerate(links):
                 if not 0 <= parent < coarser:
-                    self._fail(f'parent of {self.classes[level][node]!r} (level {level}) is '
-                               f'{parent}, outside level {level + 1}\'s range 0..{coarser - 1}')
+                    self._fail(f'parent of {self.classes[level][node]!r} ({below}) is '
+                               f'{parent}, outside the range 0..{coarser - 1} of {above}',
+                               ('parents', level, node))
             childless = sorted(set(range(coarser)) - set(links))
             if childless:
                 names = [self.classes[level + 1][i] for i in childless]
-                self._fail(f'level {level + 1} nodes {names} have no children in level '
-                           f'{level}; every coarser node must group at least one class')
+                self._fail(f'{above} nodes {names} have no children in {below}; every '
+                           f'coarser node must group at least one class',
+                           ('classes', level + 1, childless[0]))
 
-    def _level_label(self, level: int) -> str:
-        return self.level_names[level] if level < len(self.level_names) else str(level)
+    def level_label(self, level: int) -> str:
+        """``'level 1 (texture)'``: the 0-based ``level`` as the metric prints it."""
+        names = self.level_names if len(self.level_names) == len(self.classes) else None
+        return level_label(level, names)
 
     # ------------------------------------------------------------------ tables
     def _build_tables(self):

@@ -12,29 +12,28 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from .checkpoint import TRUST_ENV, TRUST_OPTION
-from .config_index import use_cached_model_index
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None,
                 adjust: Optional[Callable[[Config], None]] = None) -> Config:
     """Loads ``path``, calls ``adjust(cfg)`` (the tools' own options, e.g. ``--data-root``),
-    then merges ``--cfg-options``, whose values win. A missing file, a ``--cfg-options`` key
-    the config does not have or that changes nothing (:func:`check_cfg_option_keys`), or an
-    argument a hook, loop or hieraseg component does not take
-    (:func:`check_hook_and_loop_args`, :func:`check_component_args`) is a clear error."""
+    then merges ``--cfg-options``, whose values win. A missing file or ``_base_`` file
+    (:func:`read_config`), a ``--cfg-options`` key the config does not have or that changes
+    nothing (:func:`check_cfg_option_keys`), or an argument a hook, loop or hieraseg
+    component does not take (:func:`check_hook_and_loop_args`,
+    :func:`check_component_args`) is a clear error. Relative hierarchy paths are read from
+    the config's folder, else the current folder (:func:`resolve_hierarchy_paths`)."""
     from .component_args import check_component_args
     from .config_checks import check_cfg_option_keys, check_hook_and_loop_args
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'config file {path!r} does not exist (from the current folder '
-                                f'{osp.abspath(".")})')
-    use_cached_model_index()
-    cfg = Config.fromfile(path)
+    from .config_files import read_config, resolve_hierarchy_paths
+    cfg = read_config(path)
     if cfg_options:
         check_cfg_option_keys(cfg, cfg_options)
     if adjust is not None:
         adjust(cfg)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+        resolve_hierarchy_paths(cfg, osp.dirname(osp.abspath(path)))
     check_hook_and_loop_args(cfg)
     check_component_args(cfg)
     return cfg

@@ -2,12 +2,13 @@ from typing import List, Optional, Sequence
 
 import mmcv
 import numpy as np
-from mmengine.structures import PixelData
 from mmseg.registry import VISUALIZERS
 from mmseg.visualization import SegLocalVisualizer
 from PIL import Image, ImageDraw, ImageFont
 
 from hieraseg.hierarchy import ClassHierarchy, HierarchyLike, build_hierarchy
+from .overlay import overlay_labels
+from .palette import hierarchy_palette
 
 
 @VISUALIZERS.register_module()
@@ -19,9 +20,17 @@ class HieraSegLocalVisualizer(SegLocalVisualizer):
     HSSN's hierarchy-consistent prediction). Every panel has a title ("<level>: ground
     truth", "<level>: prediction"), and each row ends in a legend of the classes present in
     its panels (a colour swatch and the name), so no text is drawn over the image and
-    nothing is clipped. A coarse node takes the colour of its first leaf in the data set's
-    palette. Without a hierarchy (none given and none in the data set's metainfo) it draws
-    as :class:`SegLocalVisualizer` does.
+    nothing is clipped. Each map is blended with the image at ``alpha`` (default 0.5, so the
+    image stays readable everywhere), ignored pixels are left as they are, and the
+    boundaries between regions are drawn in white.
+
+    Colours: a data set that gives its own palette keeps it (Cityscapes' official colours;
+    a coarse node takes the colour of its first leaf); otherwise the hierarchy's palette
+    (:func:`~hieraseg.visualization.palette.hierarchy_palette`: siblings share their
+    parent's hue family, distinct within it, a parent has its family's colour), which
+    :class:`HieraSegDataset` also puts in its metainfo when none is given. Without a
+    hierarchy (none given and none in the data set's metainfo) it draws as
+    :class:`SegLocalVisualizer` does.
 
     Images smaller than ``min_side`` pixels are enlarged (nearest neighbour, by a whole
     factor) so that the panels stay legible.
@@ -29,6 +38,7 @@ class HieraSegLocalVisualizer(SegLocalVisualizer):
     Args:
         hierarchy: the class hierarchy; default: ``dataset_meta['hierarchy']``.
         min_side (int): the smallest side a drawn cell gets. Default 256.
+        alpha (float): the weight of the class colours over the image. Default 0.5.
         Other arguments are those of :class:`SegLocalVisualizer`.
     """
 
@@ -36,8 +46,9 @@ class HieraSegLocalVisualizer(SegLocalVisualizer):
                  name: str = 'visualizer',
                  hierarchy: Optional[HierarchyLike] = None,
                  min_side: int = 256,
+                 alpha: float = 0.5,
                  **kwargs):
-        super().__init__(name=name, **kwargs)
+        super().__init__(name=name, alpha=alpha, **kwargs)
         self._hierarchy = hierarchy
         self.min_side = min_side
 
@@ -47,12 +58,17 @@ class HieraSegLocalVisualizer(SegLocalVisualizer):
             spec = (self.dataset_meta or {}).get('hierarchy')
         return None if spec is None else build_hierarchy(spec)
 
-    def _leaf_palette(self, hierarchy: ClassHierarchy) -> List[List[int]]:
+    def level_palettes(self, hierarchy: ClassHierarchy) -> List[List[List[int]]]:
+        """A colour per node of every level (class docstring)."""
+        levels = hierarchy_palette(hierarchy)
         palette = (self.dataset_meta or {}).get('palette')
-        if palette is not None and len(palette) == hierarchy.num_leaves:
-            return [list(c) for c in palette]
-        rng = np.random.default_rng(42)  # fixed colours from one run to the next
-        return rng.integers(0, 256, size=(hierarchy.num_leaves, 3)).tolist()
+        if palette is None or len(palette) != hierarchy.num_leaves:
+            return levels
+        palette = [[int(v) for v in c] for c in palette]
+        if palette == levels[0]:
+            return levels
+        return [hierarchy.palette_at_level(palette, level)
+                for level in range(hierarchy.num_levels)]
 
     def draw_levels(self, image: np.ndarray, data_sample, hierarchy: ClassHierarchy,
                     draw_gt: bool = True, draw_pred: bool = True,
@@ -60,7 +76,7 @@ class HieraSegLocalVisualizer(SegLocalVisualizer):
         """The picture, ``[L * (T + H), n * W + legend width, 3]`` RGB: a row per level of
         ``n`` titled panels (title height ``T``; ``n`` = number of drawn maps), then the
         legend of the classes present. ``with_labels=False`` leaves out the legend."""
-        leaf_palette = self._leaf_palette(hierarchy)
+        palettes = self.level_palettes(hierarchy)
         factor = max(1, -(-self.min_side // min(image.shape[:2])))
         image = image.repeat(factor, axis=0).repeat(factor, axis=1)
         wanted = [(key, title) for key, title, on in (
@@ -70,14 +86,13 @@ class HieraSegLocalVisualizer(SegLocalVisualizer):
         rows = []
         for level in range(hierarchy.num_levels):
             classes = hierarchy.classes[level]
-            palette = hierarchy.palette_at_level(leaf_palette, level)
+            palette = palettes[level]
             cells, present = [], set()
             for key, title in wanted:
                 labels = hierarchy.labels_at_level(data_sample.get(key).data.cpu(), level)
                 present.update(v for v in labels.unique().tolist() if 0 <= v < len(classes))
-                labels = labels.repeat_interleave(factor, 1).repeat_interleave(factor, 2)
-                cell = self._draw_sem_seg(image, PixelData(data=labels), classes, palette,
-                                          False)
+                labels = labels[0].numpy().repeat(factor, 0).repeat(factor, 1)
+                cell = overlay_labels(image, labels, palette, self.alpha)
                 cells.append(self._titled(cell, f'{hierarchy.level_names[level]}: {title}',
                                           font))
             row = np.concatenate(cells, axis=1)

@@ -118,14 +118,17 @@ def test_csv_without_header(tmp_path):
 def test_csv_levels_must_match(tmp_path):
     first = write(tmp_path / 'l1.csv', 'child,parent\na,x\nb,y\n')
     missing = write(tmp_path / 'l2.csv', 'child,parent\nx,top\n')
-    with pytest.raises(HierarchyError, match=r"l2.csv: nodes \['y'\] of the level below"):
+    with pytest.raises(HierarchyError,
+                       match=r"l2.csv: nodes \['y'\] of level 2 have no parent row"):
         build_hierarchy([first, missing])
     unknown = write(tmp_path / 'l3.csv', 'child,parent\nx,top\ny,top\nz,top\n')
-    with pytest.raises(HierarchyError, match=r"l3.csv, line 4: child 'z' is not a node"):
+    with pytest.raises(HierarchyError,
+                       match=r"l3.csv, line 4: child 'z' is not a node of level 2"):
         build_hierarchy([first, unknown])
     renamed = write(tmp_path / 'l4.csv', 'category,group\nx,top\ny,top\n')
     first_named = write(tmp_path / 'l0.csv', 'class,kind\na,x\nb,y\n')
-    with pytest.raises(HierarchyError, match="names the child level 'category'"):
+    with pytest.raises(HierarchyError,
+                       match="l4.csv, line 1: its header names the child level 'category'"):
         build_hierarchy([first_named, renamed])
 
 
@@ -140,14 +143,17 @@ def test_groups_errors(tmp_path):
     with pytest.raises(HierarchyError, match='cycle'):
         build_hierarchy(cycle)
     path = write(tmp_path / 'h.json', json.dumps(dict(classes=['a'], groups=[{'x': ['q']}])))
-    with pytest.raises(HierarchyError, match=r"h.json: groups\[0\]\['x'\] lists 'q'"):
+    with pytest.raises(HierarchyError, match=(r"h.json, line 1: groups\[0\]\['x'\] lists "
+                                              r"'q', which is not a node of level 1")):
         build_hierarchy(path)
 
 
 def test_file_errors_are_validated_like_the_dict_form(tmp_path):
     path = write(tmp_path / 'h.json', json.dumps(dict(classes=[['a', 'b'], ['x']],
-                                                      parents=[[0, 3]])))
-    with pytest.raises(HierarchyError, match=r"parent of 'b' \(level 0\) is 3"):
+                                                      parents=[[0, 3]]), indent=None)
+                 .replace('"parents"', '\n"parents"'))
+    with pytest.raises(HierarchyError, match=(r"h.json, line 2: class hierarchy 'h': "
+                                              r"parent of 'b' \(level 1\) is 3")):
         build_hierarchy(path)
     path = write(tmp_path / 'k.yaml', 'classes: [a]\nparent: [[0]]\n')
     with pytest.raises(HierarchyError, match=r'k.yaml: a hierarchy takes .*unknown'):

@@ -65,11 +65,12 @@ def test_labels_at_level_keeps_ignore_and_input():
 
 
 @pytest.mark.parametrize('classes,parents,message', [
-    ([['a', 'b'], ['x']], [[0, 1]], r'parent of .b. \(level 0\) is 1, outside'),
-    ([['a', 'b'], ['x', 'y']], [[0, 0]], r"level 1 nodes \['y'\] have no children"),
-    ([['a', 'b'], []], [[0, 0]], 'level 1 .* is empty'),
+    ([['a', 'b'], ['x']], [[0, 1]], r'parent of .b. \(level 1\) is 1, outside the range 0..0 '
+     'of level 2'),
+    ([['a', 'b'], ['x', 'y']], [[0, 0]], r"level 2 nodes \['y'\] have no children in level 1"),
+    ([['a', 'b'], []], [[0, 0]], 'level 2 is empty'),
     ([['a', 'b'], ['x']], [], 'need 1 parent lists'),
-    ([['a', 'b'], ['x']], [[0]], r'parents\[0\] has 1 entries but level 0 has 2'),
+    ([['a', 'b'], ['x']], [[0]], r'parents\[0\] has 1 entries but level 1 has 2'),
     ([['a', 'a'], ['x']], [[0, 0]], "names \\['a'\\] more than once"),
 ])
 def test_validation_errors(classes, parents, message):

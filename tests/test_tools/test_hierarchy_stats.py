@@ -10,7 +10,7 @@ from hieraseg.hierarchy import build_hierarchy
 from hieraseg.utils.hierarchy_stats import count_labels, format_tree, level_counts
 from .conftest import run_tool
 
-CUSTOM_CONFIG = 'configs/hssn/hssn-fcn_r18-w16_1xb8-2k_custom-64x64.py'
+CUSTOM_CONFIG = 'configs/custom/hssn-fcn_r18-w16_custom.py'
 HIERARCHY = dict(name='street', level_names=['class', 'category'],
                  classes=['background', 'road', 'car', 'truck'],
                  groups=[{'background': ['background'], 'flat': ['road'],

@@ -59,8 +59,8 @@ class HieraClusteringMixin:
                                    epsilon=self.epsilon, iters=self.iterations)
             if not bool(torch.isfinite(result.centroids).all()):
                 raise RuntimeError(f'SinkhornClusteringHook: {name}: the clustering step of '
-                                   f'level {level} produced non-finite centroids; they '
-                                   'were not applied')
+                                   f'{hierarchy.level_label(level)} produced non-finite '
+                                   'centroids; they were not applied')
             clf.centroids[part] = result.centroids.to(clf.centroids.dtype)
             clf.centroid_stale[part] = torch.where(result.counts == 0,
                                                    clf.centroid_stale[part] + 1, 0)

@@ -27,9 +27,14 @@ averaged over its window by the LoggerHook's processor): ``dnc_correct_min`` (lo
 per-class share of correctly classified memory features), ``dnc_used_centroids``
 (sub-centroids of the C x K that a feature moved in this step), ``dnc_centroid_cos`` /
 ``dnc_centroid_cos_max`` (mean pairwise cosine between a class's sub-centroids, averaged /
-worst over classes; collapse shows as values near 1), ``dnc_dead_classes``,
+worst over classes; collapse shows as values near 1), ``dnc_dead_classes`` (classes with
+features in the memory but none of them classified right at this step),
+``dnc_rescued_classes`` (those dead for ``rescue_after`` steps, being rescued),
 ``dnc_empty_classes``, ``dnc_moved_centroids``; at every logger interval one line names
-the three classes with the lowest correct share.
+the three classes with the lowest correct share, and at the end of training a warning
+names the classes dead at the last clustering step. These judge the training features by
+the leaf level's own scores; the metric's end-of-evaluation warning lists the classes the
+full prediction misses on the evaluated images (a dead class is on both).
 
 Hierarchical classifiers (:class:`HieraSubCentroidClassifier`, sub-centroids for every node
 of a class hierarchy) get one memory per LEAF, filled with the leaf labels; the leaf
@@ -147,6 +152,7 @@ class SinkhornClusteringHook(HieraClusteringMixin, Hook):
         self.rescue_after = rescue_after
         self._warned_empty = False
         self._logged: Dict[str, set] = {}  # (event, class) pairs already logged per head
+        self._dead: Dict[str, Tensor] = {}  # [C] bool per head, at its last clustering step
         self.class_names: Optional[List[str]] = None
         self.log_interval: Optional[int] = None
 
@@ -240,6 +246,20 @@ class SinkhornClusteringHook(HieraClusteringMixin, Hook):
                 self.cluster(name, _leaves(clf), runner)
                 if isinstance(clf, HieraSubCentroidClassifier):
                     self.cluster_coarse_levels(name, clf)
+
+    def after_train(self, runner) -> None:
+        """Names the classes that ended training dead (no correctly classified feature in
+        the memory at the last clustering step)."""
+        for name, dead in self._dead.items():
+            if bool(dead.any()):
+                names = ', '.join(self._class_name(c, dead.numel())
+                                  for c in dead.nonzero(as_tuple=True)[0].tolist())
+                count = int(dead.sum())
+                print_log(f'SinkhornClusteringHook: {name}: training ended with {count} '
+                          f'dead class{"" if count == 1 else "es"} (no feature of it in the '
+                          f'memory classified right); expect IoU 0 for: {names} (train '
+                          'longer; docs/own_data.md, "What the warnings mean")',
+                          logger='current', level=logging.WARNING)
 
     @torch.no_grad()
     def update_memory(self, name: str, clf: SubCentroidClassifier, step: int = 0) -> None:
@@ -367,11 +387,15 @@ class SinkhornClusteringHook(HieraClusteringMixin, Hook):
         hub = runner.message_hub
         cents = clf.centroids.float()
         num_k = clf.num_sub_centroids
+        dead = present & (correct_share == 0)
+        self._dead[name] = dead
         scalars = {
             'dnc_empty_classes': int(result.empty_classes.sum()),
             'dnc_moved_centroids': float(result.updated.float().mean()),
             'dnc_used_centroids': int((clf.centroid_stale == 0).sum()),
-            'dnc_dead_classes': int(rescue.sum()) if rescue is not None else 0,
+            # classes with features but none classified right now, however long
+            'dnc_dead_classes': int(dead.sum()),
+            'dnc_rescued_classes': int(rescue.sum()) if rescue is not None else 0,
         }
         if bool(present.any()):
             scalars['dnc_correct_min'] = float(correct_share[present].min())

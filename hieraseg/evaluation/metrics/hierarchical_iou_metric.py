@@ -13,6 +13,7 @@ from prettytable import PrettyTable
 from hieraseg.hierarchy import ClassHierarchy, HierarchyLike, build_hierarchy
 from ..calibration import (calibration_metrics, level_calibration_counts,
                            sample_level_confidences, summed_level_counts)
+from .missed_classes import warn_missed_classes
 
 
 @METRICS.register_module()
@@ -184,6 +185,7 @@ class HierarchicalIoUMetric(IoUMetric):
                 f'{name}={metrics["ECE_" + name.replace(" ", "_")]:.2f} / '
                 f'{metrics["cwECE_" + name.replace(" ", "_")]:.2f}'
                 for name in hierarchy.level_names), logger='current')
+        warn_missed_classes(hierarchy, results)
         return metrics
 
     def _log_class_table(self, level: int, per_class: Dict[str, np.ndarray]):
