@@ -107,7 +107,7 @@ class _Plan:
     def interpolate(self, window: Tensor, lo: int, start: int, stop: int) -> Tensor:
         """Output rows ``[start, stop)`` ``[B, R, W, D]`` from input rows ``window``
         ``[B, hi - lo, w, D]`` (rows ``lo`` onwards)."""
-        window = window.to(self.acc_dtype)
+        window = window.to(self.acc_dtype).contiguous()
         i0, i1, a0, a1 = (t[start:stop] for t in self.rows)
         j0, j1, b0, b1 = self.cols
         cols = (window.index_select(2, j0) * b0[:, None] +
