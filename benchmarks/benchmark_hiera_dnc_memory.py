@@ -2,7 +2,8 @@
 
     python benchmarks/benchmark_hiera_dnc_memory.py [--device cpu|cuda] [--threads 1]
         [--cases hssn hiera_dnc_x2 ...] [--modes train whole slide] [--steps N]
-        [--depth 101] [--crop 512 1024] [--lock FILE] [--one-process] [--json PATH]
+        [--depth 101] [--crop 512 1024] [--rounds 1] [--interleave] [--lock FILE]
+        [--one-process] [--json PATH]
 
 Cases (``--cases``; default every one but ``*_onepiece``), each the real config's whole
 model (DeepLabV3+ R101-D8, SyncBN built as BN, ``model.pretrained=None``: no download):
@@ -15,8 +16,9 @@ model (DeepLabV3+ R101-D8, SyncBN built as BN, ``model.pretrained=None``: no dow
 - ``dnc_full``: that config with a ``DNCSepASPPHead`` (K=10, LayerNorm logits) classifying
   the embeddings upsampled to full resolution;
 - ``hiera_dnc_x2_onepiece``, ``hiera_dnc_full_onepiece``, ``dnc_full_onepiece``: the DNC
-  cases classifying in one piece (``lean_classify=False``), the implementation before
-  the memory-lean one.
+  cases classifying in one piece, the implementation before the memory-lean one (the
+  heads' ``classify_upsampled`` replaced by its ``lean=False`` form while the case runs;
+  the heads have no option for it).
 
 Modes (``--modes``): ``train``, one training step through ``model.train_step`` (data
 preprocessor, losses, backward, SGD with momentum as the configs), 512x1024 crops
@@ -26,7 +28,13 @@ preprocessor, losses, backward, SGD with momentum as the configs), 512x1024 crop
 small ``--crop`` make a quick rehearsal (tools/gpu_check.sh --dry-run).
 
 Every (case, mode) runs ``--steps`` times; the time is the median of those after the
-first (the last one with 2 steps), the peak is over all. On the CPU each (case, mode) runs
+first (the last one with 2 steps), the peak is over all. ``--rounds N`` measures every
+(case, mode) N times, the cases in alternating order (so that a change in machine load
+hits every case), and reports the median time and the largest peak. ``--interleave``
+times the training steps only, every case's model in one process, one step of each in
+turn (the order alternating), so that all see the same machine load: for step time ratios
+on a shared machine; no peak. On the CPU each
+(case, mode) runs
 in its own process, its peak the process's maximum resident memory (``getrusage``);
 ``--lock FILE`` runs each such process under ``flock FILE`` (a machine shared with other
 memory-hungry jobs); ``--one-process`` runs them all in one (a quick rehearsal: each peak
@@ -37,6 +45,8 @@ after the step in training, is not part of it.
 Prints a markdown table and the ratios issue 23 sets as targets.
 """
 import argparse
+import contextlib
+import functools
 import gc
 import json
 import os.path as osp
@@ -60,9 +70,9 @@ CASES = {
     'hiera_dnc_full': (HIERA_DNC, dict(upsample_factor=None)),
     'linear': (LINEAR, {}),
     'dnc_full': (LINEAR, FLAT_DNC),
-    'hiera_dnc_x2_onepiece': (HIERA_DNC, dict(lean_classify=False)),
-    'hiera_dnc_full_onepiece': (HIERA_DNC, dict(upsample_factor=None, lean_classify=False)),
-    'dnc_full_onepiece': (LINEAR, dict(FLAT_DNC, lean_classify=False)),
+    'hiera_dnc_x2_onepiece': (HIERA_DNC, {}),
+    'hiera_dnc_full_onepiece': (HIERA_DNC, dict(upsample_factor=None)),
+    'dnc_full_onepiece': (LINEAR, FLAT_DNC),
 }
 DEFAULT_CASES = [name for name in CASES if not name.endswith('_onepiece')]
 MODES = ('train', 'whole', 'slide')
@@ -84,6 +94,10 @@ def parse_args():
     parser.add_argument('--depth', type=int, default=101, help='ResNet depth (default 101)')
     parser.add_argument('--crop', type=int, nargs=2, default=(512, 1024), metavar=('H', 'W'),
                         help='training crop (multiples of 32); inference on twice its size')
+    parser.add_argument('--rounds', type=int, default=1,
+                        help='measure everything this many times, alternating the order')
+    parser.add_argument('--interleave', action='store_true',
+                        help='time training steps of all cases in turn in one process')
     parser.add_argument('--lock', help='CPU: run each case under `flock LOCK`')
     parser.add_argument('--one-process', action='store_true',
                         help='CPU: every case in one process (peaks: the maximum so far)')
@@ -119,6 +133,22 @@ def build_model(case: str, depth: int, crop):
         built = MODELS.build(model)
     built.init_weights()
     return built, cfg
+
+
+@contextlib.contextmanager
+def classification_of(case: str):
+    """While ``*_onepiece`` cases run, the DNC heads classify upsampled embeddings in one
+    piece (``classify_upsampled(..., lean=False)``)."""
+    if not case.endswith('_onepiece'):
+        yield
+        return
+    from unittest import mock
+
+    from hieraseg.models.heads import dnc_decode_heads
+    from hieraseg.models.utils.upsampled_classification import classify_upsampled
+    with mock.patch.object(dnc_decode_heads, 'classify_upsampled',
+                           functools.partial(classify_upsampled, lean=False)):
+        yield
 
 
 def train_batch(num_classes: int, crop, generator):
@@ -215,18 +245,49 @@ def run_mode(model, cfg, mode: str, meter: Meter, steps: int, crop) -> dict:
                 seconds=statistics.median(kept), all_seconds=seconds)
 
 
+def interleaved_worker(args, meter: Meter):
+    """Training steps of every case in turn; prints one JSON line per case."""
+    import torch
+    from mmengine.optim import OptimWrapper
+    cases = list(dict.fromkeys(job.split(':')[0] for job in args.worker))
+    steppers = {}
+    for case in cases:
+        model, cfg = build_model(case, args.depth, args.crop)
+        model = model.to(args.device).train()
+        optimizer = torch.optim.SGD(model.parameters(), **{
+            k: v for k, v in cfg.optim_wrapper.optimizer.items() if k != 'type'})
+        data = train_batch(model.decode_head.num_classes, args.crop,
+                           torch.Generator().manual_seed(0))
+        steppers[case] = (lambda model=model, data=data, wrapper=OptimWrapper(optimizer):
+                          model.train_step(data, wrapper))
+    seconds = {case: [] for case in cases}
+    for step in range(args.steps):
+        for case in cases if step % 2 == 0 else cases[::-1]:
+            with classification_of(case):
+                seconds[case].append(meter.timed(steppers[case]))
+    for case in cases:
+        kept = seconds[case][1:] if args.steps > 1 else seconds[case]
+        print(json.dumps(dict(case=case, mode='train', peak_bytes=None,
+                              peak_above_start_bytes=None, seconds=statistics.median(kept),
+                              all_seconds=seconds[case])), flush=True)
+
+
 def worker(args):
     """Runs ``case:mode`` jobs (one model per case) and prints one JSON line per job."""
     import torch
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     meter = Meter(args.device)
+    if args.interleave:
+        interleaved_worker(args, meter)
+        return
     jobs = [job.split(':') for job in args.worker]
     for case in dict.fromkeys(case for case, _ in jobs):
         model, cfg = build_model(case, args.depth, args.crop)
         model = model.to(args.device)
         for mode in [mode for c, mode in jobs if c == case]:
-            result = run_mode(model, cfg, mode, meter, args.steps, args.crop)
+            with classification_of(case):
+                result = run_mode(model, cfg, mode, meter, args.steps, args.crop)
             print(json.dumps(dict(case=case, mode=mode, **result)), flush=True)
         del model
         gc.collect()
@@ -237,7 +298,8 @@ def worker(args):
 def launch(args, jobs):
     command = [sys.executable, __file__, '--device', args.device, '--threads',
                str(args.threads), '--steps', str(args.steps), '--depth', str(args.depth),
-               '--crop', *map(str, args.crop), '--worker'] + jobs
+               '--crop', *map(str, args.crop)] + (['--interleave'] if args.interleave else []) \
+        + ['--worker'] + jobs
     if args.lock:
         command = ['flock', args.lock] + command
     out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
@@ -250,14 +312,19 @@ def ratio_rows(results: dict):
         a, b = results.get((num, 'train')), results.get((den, 'train'))
         if a is None or b is None:
             continue
-        peak = a['peak_bytes'] / b['peak_bytes']
+        peak = None if a['peak_bytes'] is None else a['peak_bytes'] / b['peak_bytes']
         step = a['seconds'] / b['seconds']
         rows.append(dict(what=what, peak=peak, peak_target=peak_target, time=step,
                          time_target=time_target))
+        if len(a['all_seconds']) == len(b['all_seconds']) > 1:  # interleaved steps
+            rows[-1]['step_ratios'] = [x / y for x, y in zip(a['all_seconds'][1:],
+                                                             b['all_seconds'][1:])]
     return rows
 
 
-def verdict(value: float, target) -> str:
+def verdict(value, target) -> str:
+    if value is None:
+        return '-'
     if target is None:
         return f'{value:.3f}x'
     return f"{value:.3f}x (<= {target:.2f}: {'met' if value <= target else 'missed'})"
@@ -269,8 +336,12 @@ def markdown(args, results: dict) -> str:
     device = torch.cuda.get_device_name(torch.device(args.device)) if cuda \
         else f'CPU, {args.threads} thread(s)'
     timing = f'median of runs 2..{args.steps}' if args.steps > 2 else f'run {args.steps}'
+    if args.rounds > 1:
+        timing += f', median of {args.rounds} rounds in alternating order'
     peak = 'max_memory_allocated' if cuda else 'maximum RSS of one process, all cases ' \
         '(the maximum so far)' if args.one_process else 'maximum RSS of the process'
+    if args.interleave:
+        peak, timing = 'not measured', timing + ', steps of the cases in turn in one process'
     lines = [f"R{args.depth}, {args.crop[0]}x{args.crop[1]} crops (batch 2), inference on "
              f"{2 * args.crop[0]}x{2 * args.crop[1]}; {device}; peak: {peak}; "
              f'time: {timing}', '',
@@ -280,8 +351,9 @@ def markdown(args, results: dict) -> str:
         cells = []
         for mode in args.modes:
             r = results.get((case, mode))
-            cells += ['-', '-'] if r is None else [f"{r['peak_bytes'] / GIB:.2f}",
-                                                   f"{r['seconds']:.2f}"]
+            cells += ['-', '-'] if r is None else [
+                '-' if r['peak_bytes'] is None else f"{r['peak_bytes'] / GIB:.2f}",
+                f"{r['seconds']:.2f}"]
         lines.append(f'| {case} | ' + ' | '.join(cells) + ' |')
     rows = ratio_rows(results)
     if rows:
@@ -289,6 +361,8 @@ def markdown(args, results: dict) -> str:
                   '| --- | --- | --- |']
         lines += [f"| {r['what']} | {verdict(r['peak'], r['peak_target'])} | "
                   f"{verdict(r['time'], r['time_target'])} |" for r in rows]
+        lines += [f"{r['what']}: per-step time ratios " + ', '.join(
+            f'{x:.3f}' for x in r['step_ratios']) for r in rows if 'step_ratios' in r]
     return '\n'.join(lines)
 
 
@@ -297,21 +371,33 @@ def main():
     if args.worker:
         worker(args)
         return
+    if args.interleave:
+        args.modes, args.one_process = ['train'], True
     jobs = [f'{case}:{mode}' for case in args.cases for mode in args.modes]
-    results = {}
-    if args.device == 'cpu' and not args.one_process:
-        for job in jobs:
-            for r in launch(args, [job]):
-                results[r['case'], r['mode']] = r
+    rounds = {}
+    for round_ in range(args.rounds):
+        order = jobs if round_ % 2 == 0 else jobs[::-1]
+        if args.device == 'cpu' and not args.one_process:
+            measured = []
+            for job in order:
+                measured += launch(args, [job])
+                r = measured[-1]
                 print(f"{r['case']} {r['mode']}: peak {r['peak_bytes'] / GIB:.2f} GiB, "
                       f"{r['seconds']:.2f} s", flush=True)
-    else:
-        for r in launch(args, jobs):
-            results[r['case'], r['mode']] = r
+        else:
+            measured = launch(args, order)
+        for r in measured:
+            rounds.setdefault((r['case'], r['mode']), []).append(r)
+    results = {key: dict(runs[0], peak_bytes=None if args.interleave else max(
+                             r['peak_bytes'] for r in runs),
+                         seconds=statistics.median(r['seconds'] for r in runs),
+                         round_seconds=[r['seconds'] for r in runs])
+               for key, runs in rounds.items()}
     print(markdown(args, results))
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(dict(device=args.device, threads=args.threads, steps=args.steps,
+                           rounds=args.rounds,
                            depth=args.depth, crop=list(args.crop),
                            one_process=args.one_process or args.device != 'cpu',
                            results=[dict(r) for r in results.values()],

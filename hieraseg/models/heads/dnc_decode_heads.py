@@ -13,11 +13,10 @@ linear ``conv_seg`` the two are the same; for nearest sub-centroids they are not
 logits are a non-linear function of the embedding (max over K, per-pixel score
 normalisation), so interpolating them between feature cells cannot place a boundary inside
 a cell the way interpolated embeddings can. The kept features stay at the feature
-resolution. By default (``lean_classify``) the upsampled embeddings are classified in chunks
-of rows, recomputed in backward, so that only the ``[B, V, H, W]`` logits are kept
-(:mod:`hieraseg.models.utils.upsampled_classification`); ``upsample_factor`` stops the
-embeddings' upsampling at ``factor`` x the feature size, and the logits are upsampled the
-rest of the way as usual.
+resolution. Classifying at the full label size costs memory (a ``[B, V x K, H, W]``
+similarity map and ``[B, D, H, W]`` embeddings); ``upsample_factor`` stops the embeddings'
+upsampling at ``factor`` x the feature size, and the logits are upsampled the rest of the
+way as usual.
 """
 from contextlib import contextmanager
 from typing import List, Optional, Sequence
@@ -32,8 +31,7 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from hieraseg.models.utils import SubCentroidClassifier, check_label_range
-from hieraseg.models.utils.upsampled_classification import (check_chunk_pixels,
-                                                             classify_upsampled)
+from hieraseg.models.utils.upsampled_classification import classify_upsampled
 
 __all__ = ['DNCDecodeHeadMixin', 'DNCFCNHead', 'DNCASPPHead', 'DNCSepASPPHead',
            'DNCUPerHead']
@@ -64,12 +62,6 @@ class DNCDecodeHeadMixin:
         upsample_factor (int, optional): with ``classify_upsampled``, upsample the
             embeddings by this factor only (at most to the label / output size); None (the
             default) goes all the way.
-        lean_classify (bool): with ``classify_upsampled``, classify in chunks of rows that
-            are recomputed in backward (the same logits and gradients, without keeping the
-            upsampled embeddings and similarities). Defaults to True; False classifies in
-            one piece.
-        classify_chunk_pixels (int, optional): output pixels (batch included) per chunk of
-            ``lean_classify``; None (the default) sizes the chunks from a memory budget.
         **kwargs: the parent head's arguments. ``init_cfg`` defaults to None, since the
             parent's default initialises ``conv_seg``, which no longer exists.
     """
@@ -86,8 +78,6 @@ class DNCDecodeHeadMixin:
                  contrast_temperature: float = 1.0,
                  classify_upsampled: bool = False,
                  upsample_factor: Optional[int] = None,
-                 lean_classify: bool = True,
-                 classify_chunk_pixels: Optional[int] = None,
                  **kwargs):
         kwargs.setdefault('init_cfg', None)
         super().__init__(**kwargs)
@@ -121,11 +111,6 @@ class DNCDecodeHeadMixin:
             raise ValueError('upsample_factor is only used with classify_upsampled=True')
         self.classify_upsampled = bool(classify_upsampled)
         self.upsample_factor = upsample_factor
-        if classify_chunk_pixels is not None and not classify_upsampled:
-            raise ValueError('classify_chunk_pixels is only used with classify_upsampled=True')
-        self.lean_classify = bool(lean_classify)
-        self.classify_chunk_pixels = check_chunk_pixels(classify_chunk_pixels,
-                                                        type(self).__name__)
         self._classify_size: Optional[Sequence[int]] = None
         self._train_forward = None
 
@@ -178,14 +163,13 @@ class DNCDecodeHeadMixin:
                     min(size[1], width * self.upsample_factor))
         if size is None or size == (height, width):
             logits, sims = self.classifier(flat, return_similarities=True)
-            logits = logits.view(batch, height, width, -1).permute(0, 3, 1, 2).contiguous()
+            size = (height, width)
         else:
-            logits = classify_upsampled(self.classifier, emb, size, self.align_corners,
-                                        self.lean_classify, self.classify_chunk_pixels)
+            logits = classify_upsampled(self.classifier, emb, size, self.align_corners)
             sims = None  # the sub-centroid terms read the feature-resolution ones
         # loss_by_feat needs the embeddings and similarities of this forward.
         self._train_forward = (flat, sims, (height, width)) if self.training else None
-        return logits
+        return logits.view(batch, size[0], size[1], -1).permute(0, 3, 1, 2).contiguous()
 
     def loss_by_feat(self, seg_logits: Tensor, batch_data_samples) -> dict:
         """The parent's losses, plus the optional sub-centroid terms; keeps the labelled

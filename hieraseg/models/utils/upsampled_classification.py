@@ -7,7 +7,8 @@ their feature-norm and unit versions and the similarities ``[B*H*W, V*K]``, and 
 keeps all of them for backward: several GB at Cityscapes size (D=512, V*K=260, 512x1024,
 batch 2).
 
-The lean path computes the same logits ``[B, V, H, W]`` in chunks of output rows:
+The lean path (the default) computes the same logits ``[B, H, W, V]`` in chunks of output
+rows:
 
 - forward, without autograd: for each chunk, the input rows it reads are interpolated
   (explicit gathers and weights, computed as PyTorch's ``upsample_bilinear2d`` computes
@@ -18,10 +19,11 @@ The lean path computes the same logits ``[B, V, H, W]`` in chunks of output rows
   parameters (feature LayerNorm, logit normalisation) are accumulated in float32. The
   sub-centroids are buffers and get none.
 
-The values equal the reference to float rounding (the interpolation sums its four terms in
-another order); the cost is one more classifier forward in backward. Chunks hold at most
+The values equal the reference to float rounding (the interpolation computes
+``x0 + w1 * (x1 - x0)`` per axis, not ``w0 * x0 + w1 * x1``); the cost is one more
+interpolation and classifier forward in backward. Chunks hold at most
 :data:`CHUNK_BYTES` of working memory unless ``chunk_pixels`` says how many output pixels
-(batch included) a chunk covers.
+(batch included) a chunk covers (the DNC heads leave it automatic).
 """
 from typing import Optional, Sequence, Tuple
 
@@ -30,25 +32,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ['classify_upsampled', 'auto_chunk_pixels', 'linear_source_weights',
-           'check_chunk_pixels', 'CHUNK_BYTES']
+__all__ = ['classify_upsampled', 'auto_chunk_pixels', 'linear_source_weights', 'CHUNK_BYTES']
 
 # Working memory of one chunk (the recomputation in backward, with its gradients).
 CHUNK_BYTES = 256 * 2**20
 
 
-def check_chunk_pixels(value, owner: str) -> Optional[int]:
-    """``value`` if it is None or an integer >= 1, else a ValueError naming ``owner``."""
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool)
-                              or value < 1):
-        raise ValueError(f'{owner}: classify_chunk_pixels must be an integer >= 1 or None '
-                         f'(automatic), got {value!r}')
-    return value
-
-
 def auto_chunk_pixels(dim: int, num_scores: int, num_logits: int,
-                      budget: int = CHUNK_BYTES) -> int:
-    """Output pixels per chunk whose backward recomputation fits in ``budget`` bytes.
+                      budget: Optional[int] = None) -> int:
+    """Output pixels per chunk whose backward recomputation fits in ``budget`` bytes
+    (default :data:`CHUNK_BYTES`).
 
     Per pixel, about ten float32 ``D``-vectors (the gathered and interpolated rows, the
     feature-norm and unit embeddings and their gradients), three ``V*K`` similarity
@@ -56,7 +49,7 @@ def auto_chunk_pixels(dim: int, num_scores: int, num_logits: int,
     normalisation, gradients).
     """
     per_pixel = 4 * (10 * dim + 3 * num_scores + 8 * num_logits)
-    return max(1, budget // per_pixel)
+    return max(1, (CHUNK_BYTES if budget is None else budget) // per_pixel)
 
 
 def linear_source_weights(in_size: int, out_size: int, align_corners: bool,
@@ -108,12 +101,13 @@ class _Plan:
         """Output rows ``[start, stop)`` ``[B, R, W, D]`` from input rows ``window``
         ``[B, hi - lo, w, D]`` (rows ``lo`` onwards)."""
         window = window.to(self.acc_dtype).contiguous()
-        i0, i1, a0, a1 = (t[start:stop] for t in self.rows)
-        j0, j1, b0, b1 = self.cols
-        cols = (window.index_select(2, j0) * b0[:, None] +
-                window.index_select(2, j1) * b1[:, None])  # [B, rows, W, D]
-        out = (cols.index_select(1, i0 - lo) * a0[:, None, None] +
-               cols.index_select(1, i1 - lo) * a1[:, None, None])
+        i0, i1, _, a1 = (t[start:stop] for t in self.rows)
+        j0, j1, _, b1 = self.cols
+        # x0 + w1 * (x1 - x0): one pass where w0 * x0 + w1 * x1 takes three
+        cols = torch.lerp(window.index_select(2, j0), window.index_select(2, j1),
+                          b1[:, None])  # [B, rows, W, D]
+        out = torch.lerp(cols.index_select(1, i0 - lo), cols.index_select(1, i1 - lo),
+                         a1[:, None, None])
         return out.to(self.out_dtype)
 
 
@@ -136,13 +130,13 @@ def _forward_chunks(classifier, plan: _Plan, emb_hwd: Tensor, rows_per_chunk: in
         lo, hi = plan.window(start, stop)
         logits = _classify_rows(classifier, plan, emb_hwd[:, lo:hi], lo, start, stop)
         if out is None:
-            out = logits.new_empty(plan.batch, logits.shape[-1], *plan.size)
-        out[:, :, start:stop] = logits.permute(0, 3, 1, 2)
+            out = logits.new_empty(plan.batch, *plan.size, logits.shape[-1])
+        out[:, start:stop] = logits
     return out
 
 
 class _LeanClassify(torch.autograd.Function):
-    """Logits ``[B, V, H, W]``; keeps only the embeddings and the parameters for backward."""
+    """Logits ``[B, H, W, V]``; keeps only the embeddings and the parameters for backward."""
 
     @staticmethod
     def forward(ctx, emb, classifier, plan, rows_per_chunk, *params):
@@ -167,8 +161,7 @@ class _LeanClassify(torch.autograd.Function):
             window = emb_hwd[:, lo:hi].detach().requires_grad_()
             with torch.enable_grad(), torch.autocast(device, dtype=dtype, enabled=enabled):
                 logits = _classify_rows(ctx.classifier, plan, window, lo, start, stop)
-            grads = torch.autograd.grad(logits, [window] + params,
-                                        grad_out[:, :, start:stop].permute(0, 2, 3, 1),
+            grads = torch.autograd.grad(logits, [window] + params, grad_out[:, start:stop],
                                         allow_unused=True)
             grad_emb[:, lo:hi] += grads[0]
             for total, grad in zip(grad_params, grads[1:]):
@@ -185,9 +178,9 @@ def classify_upsampled(classifier: nn.Module,
                        align_corners: bool = False,
                        lean: bool = True,
                        chunk_pixels: Optional[int] = None) -> Tensor:
-    """Logits ``[B, V, H, W]`` of embeddings ``[B, D, h, w]`` upsampled bilinearly to
-    ``size`` ``(H, W)`` and classified pixel by pixel by ``classifier`` (``[N, D]`` ->
-    ``[N, V]``, e.g. a :class:`SubCentroidClassifier`).
+    """Logits ``[B, H, W, V]`` (pixels first, as the classifier gives them) of embeddings
+    ``[B, D, h, w]`` upsampled bilinearly to ``size`` ``(H, W)`` and classified pixel by
+    pixel by ``classifier`` (``[N, D]`` -> ``[N, V]``, e.g. a :class:`SubCentroidClassifier`).
 
     Args:
         lean (bool): classify in chunks of output rows and recompute them in backward
@@ -195,11 +188,15 @@ def classify_upsampled(classifier: nn.Module,
         chunk_pixels (int, optional): output pixels (batch included) per chunk, rounded
             down to whole rows (at least one); None: :func:`auto_chunk_pixels`.
     """
+    if chunk_pixels is not None and (not isinstance(chunk_pixels, int)
+                                     or isinstance(chunk_pixels, bool) or chunk_pixels < 1):
+        raise ValueError('classify_upsampled: chunk_pixels must be an integer >= 1 or None '
+                         f'(automatic), got {chunk_pixels!r}')
     if not lean:
         up = F.interpolate(emb, size=tuple(size), mode='bilinear', align_corners=align_corners)
         batch, dim, height, width = up.shape
         logits = classifier(up.permute(0, 2, 3, 1).reshape(-1, dim))
-        return logits.view(batch, height, width, -1).permute(0, 3, 1, 2).contiguous()
+        return logits.view(batch, height, width, -1)
     plan = _Plan(emb, size, align_corners)
     if chunk_pixels is None:
         num_logits = classifier.num_classes
