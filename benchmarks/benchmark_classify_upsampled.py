@@ -3,14 +3,17 @@
 ``upsample_factor`` only), on the CPU.
 
     python benchmarks/benchmark_classify_upsampled.py CONFIG [--batch-size 2] [--threads 1]
-        [--factors 2]
+        [--factors 2] [--onepiece]
 
 Builds only the config's decode head, feeds it random backbone features of the shapes a
 ``crop_size`` input gives (ResNet-D8: strides 4, 8, 8, 8), runs one loss forward and
 backward per mode (off, every ``--factors`` value, all the way), each in a fresh process,
 and prints the process's peak resident memory above the same process after building the
 head, and the wall time of the step. Features and labels are random: the figures measure
-the head, not a model. SyncBN is built as BN (no process group).
+the head, not a model. SyncBN is built as BN (no process group). The embeddings are
+classified the memory-lean way (the default); ``--onepiece`` measures the one-piece
+classification instead (``classify_upsampled(..., lean=False)`` in place of the heads'
+call). The whole model: benchmark_hiera_dnc_memory.py.
 """
 import argparse
 import json
@@ -31,6 +34,8 @@ def parse_args():
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--factors', type=int, nargs='*', default=[2],
                         help='upsample_factor values to measure besides off and full')
+    parser.add_argument('--onepiece', action='store_true',
+                        help='classify in one piece (the implementation before the lean one)')
     parser.add_argument('--worker', help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -49,6 +54,12 @@ def worker(args):
 
     import hieraseg  # noqa: F401  (registers the heads)
     register_all_modules()
+    if args.onepiece:  # the heads' call, in one piece (this process only)
+        from functools import partial
+
+        from hieraseg.models.heads import dnc_decode_heads
+        from hieraseg.models.utils.upsampled_classification import classify_upsampled
+        dnc_decode_heads.classify_upsampled = partial(classify_upsampled, lean=False)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     cfg = Config.fromfile(args.config)
@@ -88,11 +99,13 @@ def main():
     for mode in ['off'] + [str(f) for f in args.factors] + ['full']:
         out = subprocess.run(
             [sys.executable, __file__, args.config, '--batch-size', str(args.batch_size),
-             '--threads', str(args.threads), '--worker', mode],
+             '--threads', str(args.threads), '--worker', mode] +
+            (['--onepiece'] if args.onepiece else []),
             check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
         result = json.loads(out)
         label = {'off': 'off (logits upsampled)', 'full': 'on, to the label size'}.get(
             mode, f'on, upsample_factor={mode}')
+        label += ' (one piece)' if args.onepiece and mode != 'off' else ''
         print(f"classify_upsampled {label}: peak memory above the built head "
               f"{result['peak_above_build_mib']} MiB, step {result['seconds']} s", flush=True)
 

@@ -21,8 +21,10 @@ from mmseg.structures import SegDataSample
 
 from hieraseg.hierarchy import build_hierarchy
 from hieraseg.models.losses import TreeMinLoss, TreeTripletLoss
-from hieraseg.models.utils import (FeatureMemory, SubCentroidClassifier, batched_sinkhorn,
-                                   cluster_memory, cluster_sub_centroids, leaf_path_scores)
+from hieraseg.models.utils import (FeatureMemory, HieraSubCentroidClassifier,
+                                   SubCentroidClassifier, batched_sinkhorn, cluster_memory,
+                                   cluster_sub_centroids, leaf_path_scores)
+from hieraseg.models.utils.upsampled_classification import classify_upsampled
 from hieraseg.utils import adapt_cfg_to_device
 
 DTYPES = {'fp32': torch.float32, 'fp16': torch.float16, 'bf16': torch.bfloat16}
@@ -151,6 +153,53 @@ def feature_memory_on(device: str, precision: str, seed: int = 0):
     result = cluster_memory(_unit((4, 3, 8), gen).to(device), memory, momentum=0.9)
     return dict(features=memory.features.float(), valid=memory.valid.float(),
                 centroids=result.centroids, counts=result.counts.float())
+
+
+def lean_classification_on(device: str, precision: str, lean: bool, seed: int = 0):
+    """Classification of upsampled embeddings (hierarchical classifier, 1x1 conv embeddings
+    7x9 -> 53x67; lean: several chunks): logits, d/d conv weight (through the embeddings)
+    and d/d the per-level LayerNorm scales."""
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    classifier = HieraSubCentroidClassifier('cityscapes', 3, 8).to(device)
+    conv = torch.nn.Conv2d(8, 8, 1)
+    torch.nn.init.normal_(conv.weight, generator=gen)
+    conv = conv.to(device)
+    features = torch.randn(2, 8, 7, 9, generator=gen).to(device)
+    grad_out = torch.randn(2, 53, 67, classifier.num_classes, generator=gen).to(device)
+    with autocast(device, precision):
+        logits = classify_upsampled(classifier, conv(features), (53, 67), lean=lean,
+                                    chunk_pixels=2000)
+    (logits.float() * grad_out).sum().backward()
+    return dict(logits=logits, conv_weight_grad=conv.weight.grad,
+                level_scale_grad=torch.cat([n.log_weight.grad for n in classifier.norm]))
+
+
+def compare_lean_classification(device: str, precision: str):
+    """The lean path on ``device`` at ``precision`` against the one-piece reference there:
+    the logits to the precision's tolerance (autocast restored in the recomputation); the
+    conv weight gradient, a sum over every pixel, in fp32 to its tolerance, under autocast
+    no further (relative norm error) from the fp32 gradient than the reference's. In fp32
+    every output also against the CPU reference."""
+    lean = lean_classification_on(device, precision, lean=True)
+    ref = lean_classification_on(device, precision, lean=False)
+    assert lean['logits'].dtype == ref['logits'].dtype
+    assert_close(lean['logits'], ref['logits'], precision, f'lean vs reference logits on {device}')
+    if precision == 'fp32':
+        assert_close(lean['conv_weight_grad'], ref['conv_weight_grad'], precision,
+                     f'lean vs reference conv_weight_grad on {device}')
+        cpu = lean_classification_on('cpu', 'fp32', lean=False)
+        for key in cpu:
+            assert_close(lean[key], cpu[key], precision, f'lean on {device} vs CPU {key}')
+    else:
+        exact = lean_classification_on(device, 'fp32', lean=False)['conv_weight_grad'].double()
+        lean_error, ref_error = (
+            ((r['conv_weight_grad'].double() - exact).norm() / exact.norm()).item()
+            for r in (lean, ref))
+        assert lean_error <= max(1.5 * ref_error, 1e-3), (
+            f'lean conv_weight_grad on {device} ({precision}): relative error {lean_error:.2e} '
+            f'against fp32, the reference {ref_error:.2e}')
+    return lean
 
 
 TOY_CONFIGS = {

@@ -6,7 +6,7 @@ import os.path as osp
 
 import pytest
 
-from tests.device_checks import CHECKS, compare, compare_toy_step
+from tests.device_checks import CHECKS, compare, compare_lean_classification, compare_toy_step
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -21,6 +21,11 @@ def test_device_check_runs_cpu_against_cpu(check, precision):
 @pytest.mark.parametrize('precision', ['fp16', 'bf16'])
 def test_toy_step_check_runs_cpu_against_cpu(kind, precision):
     compare_toy_step(kind, 'cpu', precision, repo=REPO)
+
+
+@pytest.mark.parametrize('precision', ['fp32', 'fp16', 'bf16'])
+def test_lean_classification_check_runs_on_the_cpu(precision):
+    compare_lean_classification('cpu', precision)
 
 
 def test_a_real_difference_fails_the_comparison():

@@ -11,7 +11,11 @@
 #   dnc         benchmarks/benchmark_dnc.py --device cuda (C=1000, K=4, 2048-d, 256k
 #               memory entries; ResNet-50 224x224 batch 64)                             90
 #   demo        the toy demo (generate, train 2000 iterations, test) on the GPU          130
-# 470 s of parts at most, plus start-up: under 8 minutes. A part that runs out of time is
+#   hiera_dnc   benchmarks/benchmark_hiera_dnc_memory.py --device cuda: peak memory and time
+#               of a training step (512x1024, batch 2) and of whole / slide inference
+#               (1024x2048) of the real Cityscapes HSSN, hierarchical DNC (x2, full
+#               resolution), linear and flat DNC DeepLabV3+ R101 models                  90
+# 560 s of parts at most, plus start-up: under 10 minutes. A part that runs out of time is
 # killed and reported as 'timeout'; what finished before is kept. Exit status 0 when every
 # part passed, 1 otherwise (the report is written either way).
 #
@@ -91,12 +95,15 @@ if [[ ${dry} == 1 ]]; then
     dnc_args=(--classes 8 --k 4 --dim 32 --per-class 16 --repeats 1 --skip-train
               --skip-footprint)
     toy_args=(--num-train 16 --num-val 4 --size 64) demo_iters=8
+    memory_args=(--depth 18 --crop 64 128 --steps 1 --one-process --cases hssn hiera_dnc_x2
+                 --modes train whole)
 else
     device=cuda
     hssn_args=(--depth 101 --size 512 1024 --iters 10)
     dnc_args=(--classes 1000 --k 4 --dim 2048 --per-class 256 --repeats 3 --batch-size 64
               --image-size 224 --iters 5)
     toy_args=() demo_iters=2000
+    memory_args=(--steps 3)
 fi
 
 run_part cuda_tests 100 "${py}" -m pytest -m cuda -q -p no:cacheprovider \
@@ -110,5 +117,7 @@ run_part dnc 90 "${py}" benchmarks/benchmark_dnc.py --device "${device}" \
 
 run_part demo 130 bash tools/gpu_check_demo.sh "${py}" "${out}" "${demo_iters}" \
     "${toy_args[@]}"
+run_part hiera_dnc 90 "${py}" benchmarks/benchmark_hiera_dnc_memory.py --device "${device}" \
+    "${memory_args[@]}" --json "${out}/parts/hiera_dnc/figures.json"
 
 "${py}" tools/gpu_check_report.py "${out}" $([[ ${dry} == 1 ]] && echo --dry-run)

@@ -16,6 +16,7 @@ PARTS = {
     'hssn_amp': 'HSSN DeepLabV3+ iteration time, FTM + TT vs CE, AMP',
     'dnc': 'DNC clustering step vs the similarity floor; DNC head + hook vs linear head',
     'demo': 'toy demo trained and tested on the device, mIoU per level',
+    'hiera_dnc': 'Cityscapes models: training step and inference, peak memory and time',
 }
 # tools/demo.sh on the CPU (README, "Quick start"): the figures the GPU run is set beside
 CPU_DEMO_MIOU = {'texture': 88.11, 'colour': 92.27}
@@ -114,6 +115,14 @@ def figure_lines(name: str, entry: dict):
                          f"{t['dnc']:.3f} s ({100 * (t['dnc'] / t['linear'] - 1):+.1f} %), hook "
                          f"{1000 * t['hook']:.1f} ms; peak linear {gib(peaks.get('linear'))}, "
                          f"DNC {gib(peaks.get('dnc'))}")
+    if name == 'hiera_dnc' and fig:
+        for r in fig['results']:
+            lines.append(f"{r['case']} {r['mode']}: peak {gib(r['peak_bytes'])}, "
+                         f"{r['seconds']:.3f} s")
+        for r in fig['ratios']:
+            target = f" (target <= {r['peak_target']:.2f})" if r['peak_target'] else ''
+            lines.append(f"{r['what']}: peak x{r['peak']:.3f}{target}, step time "
+                         f"x{r['time']:.3f}")
     if name == 'cuda_tests' and entry.get('tests'):
         t = entry['tests']
         lines.append(f"{t['tests']} tests: {t['failures']} failed, {t['errors']} errors, "

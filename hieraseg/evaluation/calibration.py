@@ -34,14 +34,20 @@ def _as_tensor(values, what: str, dtype=None) -> torch.Tensor:
     return tensor if dtype is None else tensor.to(dtype)
 
 
+ROUNDING = 1e-5
+
+
 def confidence_bins(confidence: torch.Tensor, num_bins: int) -> torch.Tensor:
-    """The bin index (long) of each confidence in [0, 1]; 1.0 goes to the last bin."""
+    """The bin index (long) of each confidence in [0, 1]; 1.0 goes to the last bin. Values
+    outside [0, 1] by at most ``ROUNDING`` (a float32 softmax can sum to 1.0000001) count
+    as 0 or 1."""
     if not isinstance(num_bins, int) or isinstance(num_bins, bool) or num_bins < 1:
         raise ValueError(f'num_bins must be a positive integer, got {num_bins!r}')
-    if confidence.numel() and (bool(confidence.min() < 0) or bool(confidence.max() > 1)):
+    if confidence.numel() and (bool(confidence.min() < -ROUNDING)
+                               or bool(confidence.max() > 1 + ROUNDING)):
         raise ValueError(f'confidences must lie in [0, 1], got values in '
                          f'[{float(confidence.min())}, {float(confidence.max())}]')
-    return (confidence * num_bins).long().clamp_(max=num_bins - 1)
+    return (confidence * num_bins).long().clamp_(min=0, max=num_bins - 1)
 
 
 def calibration_counts(confidence, correct, predicted, num_classes: int,

@@ -8,8 +8,8 @@ import os.path as osp
 import pytest
 import torch
 
-from tests.device_checks import (CHECKS, compare, compare_hook, compare_toy_step,
-                                 toy_train_step_with_wrapper)
+from tests.device_checks import (CHECKS, compare, compare_hook, compare_lean_classification,
+                                 compare_toy_step, toy_train_step_with_wrapper)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 pytestmark = pytest.mark.cuda
@@ -19,6 +19,13 @@ pytestmark = pytest.mark.cuda
 @pytest.mark.parametrize('precision', ['fp32', 'fp16', 'bf16'])
 def test_cuda_matches_cpu(check, precision):
     compare(check, 'cuda', precision)
+
+
+@pytest.mark.parametrize('precision', ['fp32', 'fp16', 'bf16'])
+def test_lean_classification_on_cuda(precision):
+    """The memory-lean classification of upsampled embeddings against the one-piece
+    reference on CUDA (under autocast too), and in fp32 against the CPU."""
+    compare_lean_classification('cuda', precision)
 
 
 @pytest.mark.parametrize('kind', ['hssn', 'dnc'])

@@ -214,3 +214,13 @@ def test_calibration_metrics_are_percent():
     metrics = calibration_metrics(counts, ['texture', 'colour'])
     assert metrics == dict(ECE_texture=40.0, cwECE_texture=40.0, ECE_colour=10.0,
                            cwECE_colour=10.0)
+
+
+def test_float_rounding_at_the_ends_counts_as_zero_and_one():
+    """A float32 softmax can give 1.0000001 (seen on the toy set); it is the last bin, not an
+    error, and -1e-7 the first; 1.01 is still an error."""
+    from hieraseg.evaluation.calibration import confidence_bins
+    confidence = torch.tensor([1.0000001, -1e-7, 0.5], dtype=torch.float32)
+    assert confidence_bins(confidence, 10).tolist() == [9, 0, 5]
+    with pytest.raises(ValueError, match=r'confidences must lie in \[0, 1\]'):
+        confidence_bins(torch.tensor([1.01]), 10)

@@ -12,7 +12,7 @@ import torch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SCRIPT = osp.join(REPO, 'tools', 'gpu_check.sh')
-PARTS = ['cuda_tests', 'hssn_fp32', 'hssn_amp', 'dnc', 'demo']
+PARTS = ['cuda_tests', 'hssn_fp32', 'hssn_amp', 'dnc', 'demo', 'hiera_dnc']
 
 
 def run_check(args, **env):
@@ -44,7 +44,7 @@ def test_dry_run_writes_the_report_and_a_timed_out_part_is_kept_apart(tmp_path):
     assert report['dry_run'] is True and report['all_ok'] is False
     status = {name: part['status'] for name, part in report['parts'].items()}
     assert status == dict(cuda_tests='ok', hssn_fp32='ok', hssn_amp='timeout', dnc='ok',
-                          demo='ok'), status
+                          demo='ok', hiera_dnc='ok'), status
     parts = report['parts']
     assert parts['hssn_amp']['limit_s'] == 1 and parts['hssn_amp']['seconds'] < 15
     tests = parts['cuda_tests']['tests']
@@ -52,7 +52,13 @@ def test_dry_run_writes_the_report_and_a_timed_out_part_is_kept_apart(tmp_path):
     assert parts['hssn_fp32']['figures']['iter_s']['hssn'] > 0
     assert parts['dnc']['figures']['clustering_s']['same'] is True
     assert set(parts['demo']['miou']) == {'texture', 'colour'}
+    memory = parts['hiera_dnc']['figures']
+    assert {(r['case'], r['mode']) for r in memory['results']} == {
+        (case, mode) for case in ('hssn', 'hiera_dnc_x2') for mode in ('train', 'whole')}
+    assert all(r['peak_bytes'] > 0 and r['seconds'] > 0 for r in memory['results'])
+    assert [r['what'] for r in memory['ratios']] == ['hierarchical DNC (shipped x2) / HSSN']
     markdown = (out / 'report.md').read_text()
     assert 'dry run on the CPU' in markdown
     assert '| hssn_amp | timeout |' in markdown and '| demo | ok |' in markdown
     assert 'mIoU per level: texture' in markdown
+    assert 'hierarchical DNC (shipped x2) / HSSN: peak x' in markdown

@@ -28,11 +28,11 @@ import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmseg.models.decode_heads import (ASPPHead, DepthwiseSeparableASPPHead, FCNHead,
                                        UPerHead)
-from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import Tensor
 
 from hieraseg.models.utils import SubCentroidClassifier, check_label_range
+from hieraseg.models.utils.upsampled_classification import classify_upsampled
 from .classifier_slot import ClassifierSlot
 
 __all__ = ['DNCDecodeHeadMixin', 'DNCFCNHead', 'DNCASPPHead', 'DNCSepASPPHead',
@@ -200,10 +200,8 @@ class DNCDecodeHeadMixin:
     def classify(self, emb: Tensor, size: Tuple[int, int]) -> Tensor:
         """Logits ``[B, C, H, W]`` of embeddings ``[B, D, h, w]`` bilinearly upsampled to
         ``size`` = ``(H, W)``, classified pixel by pixel."""
-        up = resize(emb, size=size, mode='bilinear', align_corners=self.align_corners)
-        batch, dim = up.shape[:2]
-        logits = self.classifier(up.permute(0, 2, 3, 1).reshape(-1, dim))
-        return logits.view(batch, size[0], size[1], -1).permute(0, 3, 1, 2).contiguous()
+        logits = classify_upsampled(self.classifier, emb, size, self.align_corners)
+        return logits.permute(0, 3, 1, 2).contiguous()
 
     def loss_by_feat(self, seg_logits: Tensor, batch_data_samples) -> dict:
         """The parent's losses, plus the optional sub-centroid terms; keeps the labelled

@@ -77,9 +77,11 @@ def test_hierarchical_heads_classify_upsampled_embeddings():
         expected, emb = by_hand(head, inputs, (32, 32))
         scores = head.predict(inputs, metas, None)
     assert node_logits.shape == (2, 12, 32, 32)
-    assert torch.allclose(node_logits, expected, atol=1e-5)
+    # the head interpolates with its own gathers (float rounding apart, F.interpolate), and
+    # the top level's LayerNorm of two scores amplifies rounding when they are close
+    assert torch.allclose(node_logits, expected, atol=1e-4)
     leaf_to_node = head.hierarchy.leaf_to_node
-    assert torch.allclose(scores, leaf_path_scores(expected, leaf_to_node), atol=1e-5)
+    assert torch.allclose(scores, leaf_path_scores(expected, leaf_to_node), atol=1e-4)
 
     head.train()
     labels = torch.randint(0, 7, (2, 32, 32))
