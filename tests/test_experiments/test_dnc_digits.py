@@ -10,6 +10,8 @@ pytest.importorskip('sklearn')
 
 from tests.scripts import load_script  # noqa: E402
 
+pytestmark = pytest.mark.slow  # end-to-end: left out by -m 'not slow'
+
 digits = load_script('experiments/dnc_digits.py')
 digits_cfg, run_digits, write_digits = digits.digits_cfg, digits.run_digits, digits.write_digits
 

@@ -13,6 +13,8 @@ from PIL import Image
 from hieraseg.datasets import generate_toy_objects
 from tests.scripts import load_script
 
+pytestmark = pytest.mark.slow  # end-to-end: left out by -m 'not slow'
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CAST_CONFIG = osp.join(REPO, 'configs/cast/cast-tiny_1xb32-30e_toy-objects-64x64.py')
 VIT_CONFIG = osp.join(REPO, 'configs/cast/vit-tiny-p8_1xb32-30e_toy-objects-64x64.py')

@@ -13,6 +13,8 @@ from PIL import Image
 from tests.test_dataset_converters.conftest import load_converter
 from .conftest import run_tool
 
+pytestmark = pytest.mark.slow  # end-to-end: left out by -m 'not slow'
+
 CONFIG = 'configs/hssn/hssn-deeplabv3plus_r101-d8_4xb2-80k_cityscapes-512x1024.py'
 H, W = 32, 64
 TRAIN = [('aachen', 'aachen_000000_000019'), ('aachen', 'aachen_000001_000019')]

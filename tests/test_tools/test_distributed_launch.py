@@ -4,9 +4,12 @@ import os
 import os.path as osp
 import stat
 
+import pytest
 import torch
 
 from .conftest import TOY_CONFIG, free_port, run_tool, short_run_options
+
+pytestmark = pytest.mark.slow  # end-to-end: left out by -m 'not slow'
 
 # A stand-in for slurm's srun: starts --ntasks copies of the command with the variables a
 # real cluster sets for each task, and fails if any task fails.

@@ -12,6 +12,8 @@ from PIL import Image
 
 from .conftest import eval_options, run_tool, short_run_options
 
+pytestmark = pytest.mark.slow  # end-to-end: left out by -m 'not slow'
+
 CONFIG = 'configs/dnc/dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
 KEY = 'decode_head.classifier.centroids'
 STRIDE = 8  # the toy FCN's output stride: 32x32 toy images give 4x4 embedding maps

@@ -10,6 +10,8 @@ import sys
 import pytest
 import torch
 
+pytestmark = pytest.mark.slow  # end-to-end: left out by -m 'not slow'
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SCRIPT = osp.join(REPO, 'tools', 'gpu_check.sh')
 PARTS = ['cuda_tests', 'hssn_fp32', 'hssn_amp', 'dnc', 'demo', 'hiera_dnc']

@@ -13,6 +13,8 @@ from PIL import Image
 from .conftest import run_tool, short_run_options
 from .test_dnc_explain_tools import STRIDE, data_options
 
+pytestmark = pytest.mark.slow  # end-to-end: left out by -m 'not slow'
+
 CONFIG = 'configs/hssn/hiera-dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
 KEY = 'decode_head.classifier.centroids'
 

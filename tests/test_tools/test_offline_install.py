@@ -19,6 +19,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.slow  # end-to-end: left out by -m 'not slow'
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MAKE = osp.join(REPO, 'tools', 'make_wheelhouse.sh')
 INSTALL = osp.join(REPO, 'tools', 'install_offline.sh')

@@ -20,6 +20,8 @@ from hieraseg.datasets import generate_toy_shapes_deep
 
 from .conftest import REPO
 
+pytestmark = pytest.mark.slow  # end-to-end: left out by -m 'not slow'
+
 
 @pytest.fixture(scope='module')
 def own_data(tmp_path_factory):

@@ -18,6 +18,8 @@ from mmengine.config import Config
 
 from .conftest import REPO, TOY_CONFIG, free_port, run_tool, short_run_options
 
+pytestmark = pytest.mark.slow  # end-to-end: left out by -m 'not slow'
+
 DNC_CONFIG = 'configs/dnc/dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
 ENV = dict(PYTHONPATH=os.pathsep.join([REPO, os.environ.get('PYTHONPATH', '')]))
 KILLED = -signal.SIGKILL

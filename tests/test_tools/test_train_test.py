@@ -9,6 +9,8 @@ from PIL import Image
 
 from .conftest import REPO, TOY_CONFIG, eval_options, run_tool, short_run_options
 
+pytestmark = pytest.mark.slow  # end-to-end: left out by -m 'not slow'
+
 
 @pytest.fixture(scope='module')
 def trained(toy_trained):

@@ -14,6 +14,8 @@ from hieraseg.engine.hooks import SinkhornClusteringHook
 from hieraseg.engine.hooks.sinkhorn_clustering_hook import CHECKPOINT_KEY
 from hieraseg.utils import prepare_runtime
 
+pytestmark = pytest.mark.slow  # end-to-end: left out by -m 'not slow'
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIG = osp.join(REPO, 'configs/dnc/dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py')
 NUM_CLASSES = 6

@@ -4,12 +4,15 @@ softmax baseline at any level."""
 import os.path as osp
 from typing import Optional
 
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from hieraseg.datasets import generate_toy_shapes
 from hieraseg.utils import prepare_runtime
+
+pytestmark = pytest.mark.slow  # end-to-end: left out by -m 'not slow'
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 HSSN_DEMO = 'configs/hssn/hssn-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
