@@ -23,7 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Dict, List, Sequence
+from typing import Callable, Dict, List, Sequence
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 ROW_DIR = osp.join(REPO, 'experiments', 'toy_ablation')
@@ -156,33 +156,47 @@ def _mean_std(values: List[float]) -> str:
     return f'{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}'
 
 
+def _by_row(results: List[dict]) -> Dict[str, List[dict]]:
+    """Result files grouped by ``row`` (in order of first appearance), each sorted by seed."""
+    rows: Dict[str, List[dict]] = {}
+    for result in results:
+        rows.setdefault(result['row'], []).append(result)
+    return {row: sorted(runs, key=lambda r: r['seed']) for row, runs in rows.items()}
+
+
+def _mean_table(results: List[dict], level_names: Sequence[str], field: str,
+                key: Callable[[str], str], title: Callable[[str], str]) -> List[str]:
+    """Markdown lines: one row per (row, decoder), mean ± std over seeds of
+    ``result[field][split][decoder][key(level)]`` for every split all results have."""
+    splits = [s for s in SPLITS if all(s in r[field] for r in results)]
+    head = ['row', 'inference', 'seeds'] + [
+        f'{title(level)} {"in-domain" if split == "val" else "shifted"}'
+        for split in splits for level in level_names]
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
+    for runs in _by_row(results).values():
+        for decoder in runs[0]['decoders']:
+            cells = [runs[0]['label'], decoder, str(len(runs))] + [
+                _mean_std([r[field][split][decoder][key(level)] for r in runs])
+                for split in splits for level in level_names]
+            lines.append('| ' + ' | '.join(cells) + ' |')
+    return lines
+
+
 def format_tables(results: List[dict], level_names: Sequence[str]) -> str:
     """Markdown: mean ± std per row x decoder, split and level; then per-seed values.
     ``results`` are result files' contents (``row``, ``label``, ``decoders``, ``seed``,
     ``metrics[split][decoder][level]``), rows in order of first appearance."""
-    rows: Dict[str, List[dict]] = {}
-    for result in results:
-        rows.setdefault(result['row'], []).append(result)
+    lines = _mean_table(results, level_names, 'metrics', lambda level: level,
+                        lambda level: level)
     splits = [s for s in SPLITS if all(s in r['metrics'] for r in results)]
-    head = ['row', 'inference', 'seeds'] + [
-        f'{level} {"in-domain" if split == "val" else "shifted"}'
-        for split in splits for level in level_names]
-    lines = ['| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
-    per_seed = ['| row | inference | seed | ' + ' | '.join(head[3:]) + ' |',
-                '|' + ' --- |' * (len(head))]
-    for runs in rows.values():
-        runs = sorted(runs, key=lambda r: r['seed'])
-        label = runs[0]['label']
+    per_seed = ['| row | inference | seed | ' + lines[0].split(' | ', 3)[3],
+                '|' + ' --- |' * (3 + len(splits) * len(level_names))]
+    for runs in _by_row(results).values():
         for decoder in runs[0]['decoders']:
-            cells = [label, decoder, str(len(runs))]
-            for split in splits:
-                for level in level_names:
-                    cells.append(_mean_std([r['metrics'][split][decoder][level] for r in runs]))
-            lines.append('| ' + ' | '.join(cells) + ' |')
             for run in runs:
                 values = [f'{run["metrics"][split][decoder][level]:.2f}'
                           for split in splits for level in level_names]
-                per_seed.append(f'| {label} | {decoder} | {run["seed"]} | '
+                per_seed.append(f'| {run["label"]} | {decoder} | {run["seed"]} | '
                                 + ' | '.join(values) + ' |')
     return '\n'.join(lines) + '\n\nPer seed:\n\n' + '\n'.join(per_seed) + '\n'
 
@@ -193,23 +207,9 @@ def format_calibration_table(results: List[dict], level_names: Sequence[str]) ->
     results = [r for r in results if r.get('calibration')]
     if not results:
         return ''
-    rows: Dict[str, List[dict]] = {}
-    for result in results:
-        rows.setdefault(result['row'], []).append(result)
-    splits = [s for s in SPLITS if all(s in r['calibration'] for r in results)]
-    head = ['row', 'inference', 'seeds'] + [
-        f'ECE {level} {"in-domain" if split == "val" else "shifted"}'
-        for split in splits for level in level_names]
-    lines = ['| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
-    for runs in rows.values():
-        for decoder in runs[0]['decoders']:
-            cells = [runs[0]['label'], decoder, str(len(runs))]
-            for split in splits:
-                for level in level_names:
-                    key = 'ECE_' + level.replace(' ', '_')
-                    cells.append(_mean_std(
-                        [r['calibration'][split][decoder][key] for r in runs]))
-            lines.append('| ' + ' | '.join(cells) + ' |')
+    lines = _mean_table(results, level_names, 'calibration',
+                        lambda level: 'ECE_' + level.replace(' ', '_'),
+                        lambda level: f'ECE {level}')
     return '\n'.join(lines) + '\n'
 
 

@@ -26,3 +26,28 @@ hiera_dnc_loss_decode = [
     dict(type='TreeMinLoss', gamma=2.0, loss_weight=1.0, reduction_mode='node_sum'),
     dict(type='HieraCrossEntropyLoss'),
 ]
+
+# The hierarchical DNC decode heads (docs/hiera_dnc.md), with the clustering hook each needs;
+# a config on top of an HSSN config reads them in:
+#   model = dict(decode_head={{_base_.hiera_dnc_sep_aspp_head}})
+#   custom_hooks = {{_base_.hiera_dnc_sep_aspp_clustering}}
+# The HSSN head's parametric node classifier becomes a projection and K cosine sub-centroids
+# for every node (logits normalised per level by a LayerNorm), moved by the
+# SinkhornClusteringHook (leaves from their memories, coarse nodes over their descendant
+# leaves'; interval 1, epsilon 0.05, 3 Sinkhorn iterations: the hook's defaults).
+# classify_upsampled: the loss and the prediction classify the head's embeddings upsampled,
+# not the logits (boundaries inside a feature cell, docs/dnc.md).
+# DeepLabV3+ (real data): K=10, 1/4-resolution embeddings classified at 1/2 (x2: the toy set's
+# full resolution trained no better, experiments/README.md), up to 2000 features per leaf
+# gathered from all GPUs, momentum 0.999.
+hiera_dnc_sep_aspp_head = dict(
+    type='HieraDNCSepASPPHead', num_sub_centroids=10, logit_norm='layernorm',
+    classify_upsampled=True, upsample_factor=2, loss_decode=hiera_dnc_loss_decode)
+hiera_dnc_sep_aspp_clustering = [dict(type='SinkhornClusteringHook', memory_size=2000)]
+# FCN R18 (toy set, small own data): K=4 on 64-d embeddings, 1/8 resolution classified at 1/2
+# (x4 trained better than full size on the toy set), 500 features per leaf, momentum 0.99
+# (as the toy DNC-FCN, configs/dnc/dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py).
+hiera_dnc_fcn_head = dict(
+    type='HieraDNCFCNHead', num_sub_centroids=4, embed_channels=64, logit_norm='layernorm',
+    classify_upsampled=True, upsample_factor=4, loss_decode=hiera_dnc_loss_decode)
+hiera_dnc_fcn_clustering = [dict(type='SinkhornClusteringHook', momentum=0.99, memory_size=500)]

@@ -1,22 +1,13 @@
 # Hierarchical DNC (docs/hiera_dnc.md) on PASCAL-Person-Part, 7 -> 3 -> 2: the HSSN config beside it
 # (hssn-deeplabv3plus_r101-d8_4xb4-60k_pascal-person-part-480x480.py: DeepLabV3+ R101-D8, hieraseg's
-# HSSN recipe, same schedule) with the parametric node classifier replaced by a projection and K=10
-# cosine sub-centroids for every node of the hierarchy (node logits normalised per level), moved by
-# the SinkhornClusteringHook (coarse nodes over their descendant leaves' features).
-# Objective: the HSSN recipe with its focal tree-min at weight 1 instead of 5 (with weight 5
-# sub-centroid logits lost leaf classes on the toy set), per-level CE, tree-triplet
-# (hiera_dnc_loss_decode in configs/_base_/hssn_recipe.py; experiments/README.md).
+# HSSN recipe, same schedule) with the parametric node classifier replaced by K=10 cosine
+# sub-centroids for every node of the hierarchy (hiera_dnc_sep_aspp_head in
+# configs/_base_/hssn_recipe.py, where each setting is explained). Objective: the HSSN recipe with
+# its focal tree-min at weight 1 instead of 5 (with weight 5 sub-centroid logits lost leaf classes
+# on the toy set), per-level CE, tree-triplet.
 _base_ = ['./hssn-deeplabv3plus_r101-d8_4xb4-60k_pascal-person-part-480x480.py']
-model = dict(
-    decode_head=dict(
-        type='HieraDNCSepASPPHead', num_sub_centroids=10, logit_norm='layernorm',
-        # classify the head's 1/4-resolution embeddings upsampled x2 (at 1/2), not the
-        # logits upsampled: boundaries inside a feature cell (docs/dnc.md)
-        classify_upsampled=True, upsample_factor=2,
-        loss_decode={{_base_.hiera_dnc_loss_decode}}))
-# Up to 2000 pixel embeddings per leaf class, gathered from all GPUs, clustered every
-# iteration; interval 1, momentum 0.999, epsilon 0.05, 3 Sinkhorn iterations: the defaults.
-custom_hooks = [dict(type='SinkhornClusteringHook', memory_size=2000)]
+model = dict(decode_head={{_base_.hiera_dnc_sep_aspp_head}})
+custom_hooks = {{_base_.hiera_dnc_sep_aspp_clustering}}
 # A linear warm-up (lr / 10 -> lr over the first 1000 iterations), then the HSSN config's
 # poly decay. On the toy set hierarchical DNC without a warm-up lost leaf classes for good
 # in some seeds; with one, at the configs' other settings, in none (experiments/README.md).
