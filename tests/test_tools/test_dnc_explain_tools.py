@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from .conftest import eval_options, run_tool, short_run_options
+from .conftest import call_tool, eval_options, run_tool, short_run_options
 
 pytestmark = pytest.mark.slow  # end-to-end: left out by -m 'not slow'
 
@@ -137,28 +137,30 @@ def test_explain_writes_a_picture_of_the_sub_centroid_map(exemplar_run, toy_root
         assert panel.std() > 10
 
 
-def test_explain_refuses_an_unreadable_image(exemplar_run, tmp_path):
+# The refusals run the tool's main() in this process (they come before any drawing).
+def test_explain_refuses_an_unreadable_image(exemplar_run, tmp_path, monkeypatch):
     bad = tmp_path / 'broken.png'
     bad.write_bytes(b'this is not a PNG')
-    code, out = run_tool([sys.executable, 'tools/dnc_explain.py', CONFIG, exemplar_run[0],
-                          str(bad)])
-    assert code != 0
-    assert f"cannot read image '{bad}': not a decodable image (17 bytes)" in out
+    with pytest.raises(ValueError, match=f"cannot read image '{bad}': not a decodable image "
+                       r'\(17 bytes\)'):
+        call_tool(monkeypatch, 'tools/dnc_explain.py', CONFIG, exemplar_run[0], bad)
 
 
 def test_explain_refuses_the_exemplar_file_of_another_model(exemplar_run, toy_root,
-                                                            tmp_path):
+                                                            tmp_path, monkeypatch):
+    from hieraseg.explain import ExemplarMismatchError
     checkpoint, _, content, _ = exemplar_run
     content = dict(content, model=dict(content['model'], centroids_sha256='0' * 64),
                    real_observation=None)
     foreign = tmp_path / 'foreign.exemplars.json'
     foreign.write_text(json.dumps(content))
     image = osp.join(toy_root, 'leftImg8bit/val/toyville/toyville_val_000000_leftImg8bit.png')
-    code, out = run_tool([sys.executable, 'tools/dnc_explain.py', CONFIG, checkpoint, image,
-                          '--exemplars', str(foreign), '--out', str(tmp_path / 'x.png')])
-    assert code != 0 and not (tmp_path / 'x.png').exists()
-    assert f'ExemplarMismatchError: exemplar file {foreign} is from another model' in out
-    assert f"file's hash {'0' * 64}" in out
+    with pytest.raises(ExemplarMismatchError) as error:
+        call_tool(monkeypatch, 'tools/dnc_explain.py', CONFIG, checkpoint, image,
+                  '--exemplars', foreign, '--out', tmp_path / 'x.png', '--device', 'cpu')
+    assert not (tmp_path / 'x.png').exists()
+    assert f'exemplar file {foreign} is from another model' in str(error.value)
+    assert f"file's hash {'0' * 64}" in str(error.value)
 
 
 def test_a_parametric_checkpoint_is_not_a_dnc_model(tmp_path):

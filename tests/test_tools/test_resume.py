@@ -2,9 +2,11 @@
 checkpoint and ends bit-identical to the run that was never interrupted.
 
 The kill is injected by a hook of the test config (tests/test_tools/kill_hook.py) at an
-exact moment of the checkpoint write, not by timing. The toy models train with dropout on
-(``dropout_ratio=0.1``), random flips and, for HSSN, the triplet sampler; validation runs
-at every checkpoint.
+exact moment of the checkpoint write, not by timing. The runs use the toy hierarchical DNC
+config: dropout on (``dropout_ratio=0.1``), random flips, HSSN's triplet sampler and DNC's
+clustering memory, so one run checks what the HSSN and the DNC runs did separately (every
+random state and the memory must come back); validation runs at every checkpoint. The
+single-process kills share one uninterrupted run.
 """
 import os
 import os.path as osp
@@ -20,7 +22,7 @@ from .conftest import REPO, TOY_CONFIG, free_port, run_tool, short_run_options
 
 pytestmark = pytest.mark.slow  # end-to-end: left out by -m 'not slow'
 
-DNC_CONFIG = 'configs/dnc/dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
+CONFIG = 'configs/hssn/hiera-dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
 ENV = dict(PYTHONPATH=os.pathsep.join([REPO, os.environ.get('PYTHONPATH', '')]))
 KILLED = -signal.SIGKILL
 
@@ -83,65 +85,63 @@ def assert_bit_identical(path_a, path_b):
     return len(flat_a)
 
 
-def test_hssn_killed_before_the_rename_resumes_from_the_previous_checkpoint(
-        toy_root, tmp_path):
-    straight, killed = tmp_path / 'straight', tmp_path / 'killed'
-    code, out = train(TOY_CONFIG, straight, options(toy_root, 6))
+@pytest.fixture(scope='module')
+def straight(toy_root, tmp_path_factory):
+    """The uninterrupted single-process run the killed ones must end equal to."""
+    work_dir = tmp_path_factory.mktemp('straight')
+    code, out = train(CONFIG, work_dir, options(toy_root, 4))
     assert code == 0, out
+    return work_dir
+
+
+def test_killed_before_the_rename_resumes_from_the_previous_checkpoint(
+        toy_root, tmp_path, straight):
+    killed = tmp_path / 'killed'
     # max_keep_ckpts=1: mmengine deletes iter_2.pth before writing iter_4.pth
-    keep_one = options(toy_root, 6, 'default_hooks.checkpoint.max_keep_ckpts=1')
-    code, out = train(kill_config(tmp_path, TOY_CONFIG, 4, 'before_rename'), killed, keep_one)
+    keep_one = options(toy_root, 4, 'default_hooks.checkpoint.max_keep_ckpts=1')
+    code, out = train(kill_config(tmp_path, CONFIG, 4, 'before_rename'), killed, keep_one)
     assert code == KILLED, out
     assert sorted(p for p in os.listdir(killed) if p.endswith('.pth')) == ['iter_2.pth']
     assert [p for p in os.listdir(killed) if p.endswith('.partial')]
     with open(killed / 'last_checkpoint') as f:
         assert f.read().endswith('iter_2.pth')
 
-    code, out = train(TOY_CONFIG, killed, keep_one, resume=True)
+    code, out = train(CONFIG, killed, keep_one, resume=True)
     assert code == 0, out
     assert f'--resume: resuming from {killed}/iter_2.pth' in out
     assert 'left by a killed checkpoint write' in out
-    assert 'resumed epoch: 0, iter: 2' in out and 'Iter(train) [3/6]' in out
+    assert 'resumed epoch: 0, iter: 2' in out and 'Iter(train) [3/4]' in out
     assert not [p for p in os.listdir(killed) if p.endswith('.partial')]
-    assert sorted(p for p in os.listdir(killed) if p.endswith('.pth')) == ['iter_6.pth']
-    assert assert_bit_identical(straight / 'iter_6.pth', killed / 'iter_6.pth') > 100
+    assert sorted(p for p in os.listdir(killed) if p.endswith('.pth')) == ['iter_4.pth']
+    assert assert_bit_identical(straight / 'iter_4.pth', killed / 'iter_4.pth') > 100
 
 
-@pytest.fixture(scope='module')
-def dnc_straight(toy_root, tmp_path_factory):
-    work_dir = tmp_path_factory.mktemp('dnc_straight')
-    code, out = train(DNC_CONFIG, work_dir, options(toy_root, 4))
-    assert code == 0, out
-    return work_dir
-
-
-def test_dnc_killed_before_last_checkpoint_is_written(toy_root, tmp_path, dnc_straight):
+def test_killed_before_last_checkpoint_is_written(toy_root, tmp_path, straight):
     """The issue's case: iter_2.pth renamed into place, ``last_checkpoint`` not written
     (mmengine's auto-resume then started from iteration 0)."""
     killed = tmp_path / 'killed'
-    code, out = train(kill_config(tmp_path, DNC_CONFIG, 2, 'after_rename'), killed,
+    code, out = train(kill_config(tmp_path, CONFIG, 2, 'after_rename'), killed,
                       options(toy_root, 4))
     assert code == KILLED, out
     assert osp.isfile(killed / 'iter_2.pth') and not osp.exists(killed / 'last_checkpoint')
 
-    code, out = train(DNC_CONFIG, killed, options(toy_root, 4), resume=True)
+    code, out = train(CONFIG, killed, options(toy_root, 4), resume=True)
     assert code == 0, out
     assert f'--resume: resuming from {killed}/iter_2.pth' in out
     assert 'resumed epoch: 0, iter: 2' in out and 'Iter(train) [1/4]' not in out
     with open(killed / 'last_checkpoint') as f:
         assert f.read() == str(killed / 'iter_4.pth')
-    assert assert_bit_identical(dnc_straight / 'iter_4.pth', killed / 'iter_4.pth') > 100
+    assert assert_bit_identical(straight / 'iter_4.pth', killed / 'iter_4.pth') > 100
 
 
-@pytest.mark.parametrize('config', [DNC_CONFIG, TOY_CONFIG], ids=['dnc', 'hssn'])
-def test_two_gloo_processes_killed_at_a_checkpoint(toy_root, tmp_path, config):
+def test_two_gloo_processes_killed_at_a_checkpoint(toy_root, tmp_path):
     straight, killed = tmp_path / 'straight', tmp_path / 'killed'
-    code, out = train(config, straight, options(toy_root, 4), gpus=2)
+    code, out = train(CONFIG, straight, options(toy_root, 4), gpus=2)
     assert code == 0, out
-    code, out = train(kill_config(tmp_path, config, 2, 'after_save'), killed,
+    code, out = train(kill_config(tmp_path, CONFIG, 2, 'after_save'), killed,
                       options(toy_root, 4), gpus=2)
     assert code != 0 and not osp.exists(killed / 'iter_4.pth'), out
-    code, out = train(config, killed, options(toy_root, 4), resume=True, gpus=2)
+    code, out = train(CONFIG, killed, options(toy_root, 4), resume=True, gpus=2)
     assert code == 0, out
     assert 'resumed epoch: 0, iter: 2' in out
     assert assert_bit_identical(straight / 'iter_4.pth', killed / 'iter_4.pth') > 100

@@ -3,30 +3,13 @@ fail later or be ignored: a schedule that ends before or after the training, mis
 pre-trained weights offline, batch norm over one value, a --cfg-options key that changes
 nothing, an argument a component does not take. main() runs in this process (it stops
 before the Runner exists)."""
-import importlib.util
-import os.path as osp
-import sys
 import time
 
 import pytest
 
-from .conftest import REPO, TOY_CONFIG
+from .conftest import TOY_CONFIG, call_tool
 
 HSSN_CITYSCAPES = 'configs/hssn/hssn-deeplabv3plus_r101-d8_4xb2-80k_cityscapes-512x1024.py'
-
-
-def tool(name):
-    path = osp.join(REPO, 'tools', name + '.py')
-    spec = importlib.util.spec_from_file_location(f'tool_{name}', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def run_main(monkeypatch, name, *argv):
-    monkeypatch.chdir(REPO)
-    monkeypatch.setattr(sys, 'argv', [f'tools/{name}.py', *argv])
-    tool(name).main()
 
 
 @pytest.fixture
@@ -40,11 +23,11 @@ def test_max_iters_alone_is_refused(monkeypatch, work_dir, toy_root):
     # the README's own-data trap: max_iters=400 left the poly decay at 2000 iterations
     with pytest.raises(ValueError, match=r'ends after the training: param_scheduler.0 \(PolyLR\) '
                        r'ends at iteration 2000 but train_cfg.max_iters is 400.*--max-iters N'):
-        run_main(monkeypatch, 'train', TOY_CONFIG, '--work-dir', work_dir, '--data-root',
-                 toy_root, '--cfg-options', 'train_cfg.max_iters=400')
+        call_tool(monkeypatch, 'tools/train.py', TOY_CONFIG, '--work-dir', work_dir, '--data-root',
+                  toy_root, '--cfg-options', 'train_cfg.max_iters=400')
     with pytest.raises(ValueError, match='give the number of iterations once'):
-        run_main(monkeypatch, 'train', TOY_CONFIG, '--work-dir', work_dir, '--max-iters', '4',
-                 '--cfg-options', 'train_cfg.max_iters=400')
+        call_tool(monkeypatch, 'tools/train.py', TOY_CONFIG, '--work-dir', work_dir, '--max-iters',
+                  '4', '--cfg-options', 'train_cfg.max_iters=400')
 
 
 def test_missing_pretrained_weights_offline_are_one_message_in_seconds(monkeypatch, work_dir,
@@ -54,7 +37,7 @@ def test_missing_pretrained_weights_offline_are_one_message_in_seconds(monkeypat
     monkeypatch.delenv('HIERASEG_PRETRAINED_DIR', raising=False)
     start = time.monotonic()
     with pytest.raises(FileNotFoundError) as error:
-        run_main(monkeypatch, 'train', HSSN_CITYSCAPES, '--work-dir', work_dir)
+        call_tool(monkeypatch, 'tools/train.py', HSSN_CITYSCAPES, '--work-dir', work_dir)
     assert time.monotonic() - start < 30  # no download attempt, no model built
     cache = tmp_path / 'torch' / 'hub' / 'checkpoints' / 'resnet101_v1c-e67eebb6.pth'
     message = str(error.value)
@@ -70,8 +53,8 @@ def test_missing_pretrained_weights_offline_are_one_message_in_seconds(monkeypat
 
 def test_batch_of_one_with_an_aspp_image_pool_is_refused(monkeypatch, work_dir):
     with pytest.raises(ValueError) as error:
-        run_main(monkeypatch, 'train', HSSN_CITYSCAPES, '--work-dir', work_dir,
-                 '--cfg-options', 'train_dataloader.batch_size=1', 'model.pretrained=None')
+        call_tool(monkeypatch, 'tools/train.py', HSSN_CITYSCAPES, '--work-dir', work_dir,
+                  '--cfg-options', 'train_dataloader.batch_size=1', 'model.pretrained=None')
     message = str(error.value)
     assert message.startswith('train_dataloader.batch_size=1 per process, 1 process: '
                               'model.decode_head (HieraSepASPPHead) normalises its ASPP '
@@ -90,14 +73,14 @@ def test_config_variables_that_change_nothing_are_refused(monkeypatch, work_dir,
                        r"of the config, and its value was copied into "
                        r"train_dataloader.dataset.data_root, .* changes nothing.*"
                        r"--data-root DIR"):
-        run_main(monkeypatch, name, *argv, '--work-dir', work_dir, '--cfg-options',
-                 'data_root=/elsewhere')
+        call_tool(monkeypatch, f'tools/{name}.py', *argv, '--work-dir', work_dir, '--cfg-options',
+                  'data_root=/elsewhere')
     with pytest.raises(ValueError, match=r"--cfg-options crop_size: 'crop_size' is a variable "
                        r"of the config, and its value was copied into "
                        r"data_preprocessor.size, model.data_preprocessor.size, "
                        r"train_dataloader.dataset.pipeline.3.crop_size when"):
-        run_main(monkeypatch, name, *argv, '--work-dir', work_dir, '--cfg-options',
-                 'crop_size=(256,512)')
+        call_tool(monkeypatch, f'tools/{name}.py', *argv, '--work-dir', work_dir, '--cfg-options',
+                  'crop_size=(256,512)')
 
 
 def test_an_argument_the_metric_does_not_take_is_refused(monkeypatch, work_dir, toy_root,
@@ -107,5 +90,5 @@ def test_an_argument_the_metric_does_not_take_is_refused(monkeypatch, work_dir, 
     with pytest.raises(TypeError, match=r"test_evaluator.calibration_bin: "
                        r"HierarchicalIoUMetric has no argument 'calibration_bin' \(closest: "
                        r"calibration_bins\); it takes beta, calibration_bins, collect_device"):
-        run_main(monkeypatch, 'test', TOY_CONFIG, str(checkpoint), '--work-dir', work_dir,
-                 '--data-root', toy_root, '--cfg-options', 'test_evaluator.calibration_bin=15')
+        call_tool(monkeypatch, 'tools/test.py', TOY_CONFIG, str(checkpoint), '--work-dir', work_dir,
+                  '--data-root', toy_root, '--cfg-options', 'test_evaluator.calibration_bin=15')

@@ -7,7 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from .conftest import REPO, TOY_CONFIG, eval_options, run_tool, short_run_options
+from .conftest import (REPO, TOY_CONFIG, call_tool, eval_options, run_tool,
+                       short_run_options)
 
 pytestmark = pytest.mark.slow  # end-to-end: left out by -m 'not slow'
 
@@ -38,30 +39,23 @@ def test_train_writes_checkpoints_and_logs_cpu_fallback(trained):
     assert not torch.equal(checkpoint['state_dict'][key], earlier['state_dict'][key])
 
 
-def test_resume_continues_the_iteration_count(trained, toy_root):
-    work_dir, _ = trained
-    code, out = run_tool([sys.executable, 'tools/train.py', TOY_CONFIG, '--work-dir', work_dir,
-                          '--resume'] +
-                         short_run_options(toy_root, max_iters=6, checkpoint_interval=2))
-    assert code == 0, out
-    assert 'resumed epoch: 0, iter: 4' in out
-    assert 'Iter(train) [5/6]' in out and 'Iter(train) [1/6]' not in out
-    resumed = torch.load(osp.join(work_dir, 'iter_6.pth'), weights_only=False)
-    assert resumed['meta']['iter'] == 6
-
-
 def run_test_tool(checkpoint, toy_root, work_dir, *options):
     """tools/test.py on the toy config and data, with ``options``; (exit code, output)."""
     return run_tool([sys.executable, 'tools/test.py', TOY_CONFIG, checkpoint, '--work-dir',
                      str(work_dir), *options] + eval_options(toy_root))
 
 
-def test_test_prints_miou_per_level(trained, toy_root, tmp_path):
+def test_test_prints_miou_per_level_and_writes_pictures_and_predictions(trained, toy_root,
+                                                                        tmp_path):
+    """One test run with --show-dir and --out (each used to take a run of its own)."""
     work_dir, _ = trained
     checkpoint = osp.join(work_dir, 'iter_4.pth')
-    show_dir = tmp_path / 'vis'
-    code, out = run_test_tool(checkpoint, toy_root, tmp_path, '--show-dir', str(show_dir))
+    show_dir, out_dir = tmp_path / 'vis', tmp_path / 'out'
+    code, out = run_test_tool(checkpoint, toy_root, tmp_path, '--show-dir', str(show_dir),
+                              '--out', str(out_dir))
     assert code == 0, out
+    assert 'mIoU per level (finest first): texture=' in out and ', colour=' in out
+    assert 'per class results at level 2 (colour)' in out
     # every val image, named as the image (and as --out names its prediction)
     pictures = sorted(show_dir.glob('*.png'))
     assert [p.name for p in pictures] == [f'toyville_val_00000{i}_leftImg8bit.png'
@@ -71,18 +65,9 @@ def test_test_prints_miou_per_level(trained, toy_root, tmp_path):
     # 32 px images enlarged 8x to stay legible, then a legend
     width, height = Image.open(pictures[0]).size
     assert 2 * 256 < height < 2 * 256 + 100 and width > 2 * 256
-    assert 'mIoU per level (finest first): texture=' in out and ', colour=' in out
-    assert 'per class results at level 2 (colour)' in out
 
-
-def test_out_writes_the_leaf_prediction_and_every_level(trained, toy_root, tmp_path):
-    work_dir, _ = trained
-    checkpoint = osp.join(work_dir, 'iter_4.pth')
-    out_dir = tmp_path / 'out'
-    code, out = run_test_tool(checkpoint, toy_root, tmp_path, '--out', str(out_dir))
-    assert code == 0, out
     names = sorted(path.name for path in out_dir.glob('*.png'))
-    assert len(names) == 3 and names[0].endswith('_leftImg8bit.png')  # every val image
+    assert names == [p.name for p in pictures]
     for level in ('texture', 'colour'):
         assert sorted(path.name for path in (out_dir / level).glob('*.png')) == names
     leaf = np.asarray(Image.open(out_dir / names[0]))
@@ -90,6 +75,9 @@ def test_out_writes_the_leaf_prediction_and_every_level(trained, toy_root, tmp_p
     assert leaf.shape == (32, 32) and leaf.max() < 6
     assert np.array_equal(colour, np.array([0, 1, 1, 2, 2, 2])[leaf])  # toy_shapes' tree
 
+
+def test_format_only_writes_predictions_without_ground_truth(trained, toy_root, tmp_path):
+    checkpoint = osp.join(trained[0], 'iter_4.pth')
     # format_only, with a pipeline that reads no ground truth
     no_gt = tmp_path / 'no_gt.py'
     no_gt.write_text(f'_base_ = [{osp.join(REPO, TOY_CONFIG)!r}]\n'
@@ -101,7 +89,8 @@ def test_out_writes_the_leaf_prediction_and_every_level(trained, toy_root, tmp_p
                          ['test_evaluator.format_only=True'])
     assert code == 0, out
     assert 'format_only: no metric computed' in out and 'mIoU per level' not in out
-    assert sorted(path.name for path in (tmp_path / 'only').glob('*.png')) == names
+    assert sorted(path.name for path in (tmp_path / 'only').glob('*.png')) == [
+        f'toyville_val_00000{i}_leftImg8bit.png' for i in range(3)]
 
 
 def test_a_failed_test_run_leaves_no_partial_results(trained, toy_root, tmp_path):
@@ -121,51 +110,53 @@ def test_a_failed_test_run_leaves_no_partial_results(trained, toy_root, tmp_path
     assert not (tmp_path / 'out').exists() and not (tmp_path / 'show').exists()
 
 
-def test_mismatched_checkpoint_is_an_error(trained, toy_root, tmp_path):
+# The failures below come before any training: the tools' main() runs in this process.
+def test_mismatched_checkpoint_is_an_error(trained, toy_root, tmp_path, monkeypatch):
     work_dir, _ = trained
-    code, out = run_tool([sys.executable, 'tools/test.py', TOY_CONFIG,
-                          osp.join(work_dir, 'iter_4.pth'), '--work-dir', str(tmp_path)] +
-                         eval_options(toy_root) + ['model.decode_head.channels=32'])
-    assert code != 0
-    assert 'does not fit the model of' in out and 'size mismatch' in out
+    with pytest.raises(RuntimeError, match='does not fit the model of') as error:
+        call_tool(monkeypatch, 'tools/test.py', TOY_CONFIG, osp.join(work_dir, 'iter_4.pth'),
+                  '--work-dir', tmp_path, *eval_options(toy_root),
+                  'model.decode_head.channels=32')
+    assert 'size mismatch' in str(error.value)
 
 
-def test_missing_config_and_data_root_fail_before_any_output(tmp_path, toy_root):
-    code, out = run_tool([sys.executable, 'tools/train.py', 'configs/hssn/nope.py',
-                          '--work-dir', str(tmp_path / 'a')])
-    assert code != 0 and "config file 'configs/hssn/nope.py' does not exist" in out
+def test_missing_config_and_data_root_fail_before_any_output(tmp_path, toy_root, monkeypatch):
+    with pytest.raises(FileNotFoundError,
+                       match="config file 'configs/hssn/nope.py' does not exist"):
+        call_tool(monkeypatch, 'tools/train.py', 'configs/hssn/nope.py', '--work-dir',
+                  tmp_path / 'a')
     missing = str(tmp_path / 'no_data')
-    code, out = run_tool([sys.executable, 'tools/train.py', TOY_CONFIG, '--work-dir',
-                          str(tmp_path / 'b')] + short_run_options(missing, 2, 2))
-    assert code != 0
-    assert f"--data-root '{missing}' does not exist" in out
+    with pytest.raises(FileNotFoundError) as error:
+        call_tool(monkeypatch, 'tools/train.py', TOY_CONFIG, '--work-dir', tmp_path / 'b',
+                  *short_run_options(missing, 2, 2))
+    assert f"--data-root '{missing}' does not exist" in str(error.value)
     assert not osp.exists(tmp_path / 'b')  # nothing half-written
-    code, out = run_tool([sys.executable, 'tools/test.py', TOY_CONFIG, str(tmp_path / 'x.pth')])
-    assert code != 0 and 'x.pth' in out and 'does not exist' in out
+    with pytest.raises(FileNotFoundError, match=r"x\.pth' does not exist"):
+        call_tool(monkeypatch, 'tools/test.py', TOY_CONFIG, tmp_path / 'x.pth')
 
 
-def test_misspelled_options_fail_before_any_output(tmp_path, toy_root):
+def test_misspelled_options_fail_before_any_output(tmp_path, toy_root, monkeypatch):
     """The checks themselves (hooks, loops): tests/test_utils/test_config_checks.py."""
-    code, out = run_tool([sys.executable, 'tools/train.py', TOY_CONFIG, '--work-dir',
-                          str(tmp_path / 'work')] + short_run_options(toy_root, 2, 2) +
-                         ['train_cfgg.max_iters=10'])
-    assert code != 0
+    with pytest.raises(Exception) as error:
+        call_tool(monkeypatch, 'tools/train.py', TOY_CONFIG, '--work-dir', tmp_path / 'work',
+                  *short_run_options(toy_root, 2, 2), 'train_cfgg.max_iters=10')
     assert ("--cfg-options train_cfgg.max_iters: the config has no key 'train_cfgg' "
-            "(closest: train_cfg)") in out
+            "(closest: train_cfg)") in str(error.value)
     assert not osp.exists(tmp_path / 'work')
 
 
-def test_empty_image_folder_is_named_before_any_output(tmp_path, toy_root):
+def test_empty_image_folder_is_named_before_any_output(tmp_path, toy_root, monkeypatch):
     import shutil
     data = tmp_path / 'data'
     shutil.copytree(toy_root, data)
     for path in (data / 'leftImg8bit' / 'train').rglob('*.png'):
         path.unlink()
-    code, out = run_tool([sys.executable, 'tools/train.py', TOY_CONFIG, '--work-dir',
-                          str(tmp_path / 'work')] + short_run_options(str(data), 2, 2))
-    assert code != 0
+    with pytest.raises(Exception) as error:
+        call_tool(monkeypatch, 'tools/train.py', TOY_CONFIG, '--work-dir', tmp_path / 'work',
+                  *short_run_options(str(data), 2, 2))
     assert (f"train_dataloader.dataset: image folder '{data}/leftImg8bit/train' (and its "
-            "sub-folders) holds no file ending in img_suffix='_leftImg8bit.png'") in out
+            "sub-folders) holds no file ending in img_suffix='_leftImg8bit.png'") \
+        in str(error.value)
     assert not osp.exists(tmp_path / 'work')
 
 

@@ -4,7 +4,6 @@
 Refusals happen before any model is built, so they run in this process (runpy); the
 accepted loads run the tools for real."""
 import os.path as osp
-import runpy
 import sys
 
 import pytest
@@ -15,7 +14,7 @@ from hieraseg.utils import checkpoint as safe
 from hieraseg.utils.checkpoint import TRUST_ENV, UntrustedCheckpointError
 from hieraseg.utils.resume import NoResumableCheckpointError
 from ..test_utils.test_safe_checkpoints import write_hostile_checkpoint
-from .conftest import REPO, TOY_CONFIG, eval_options, run_tool, short_run_options
+from .conftest import TOY_CONFIG, call_tool, eval_options, run_tool, short_run_options
 
 DNC_CONFIG = 'configs/dnc/dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
 CAST_CONFIG = 'configs/cast/cast-tiny_1xb32-30e_toy-objects-64x64.py'
@@ -31,16 +30,10 @@ def hostile(toy_trained, tmp_path, monkeypatch):
     return write_hostile_checkpoint(tmp_path / 'iter_2.pth', marker, base), marker
 
 
-def run_main(monkeypatch, tool, *args):
-    monkeypatch.chdir(REPO)
-    monkeypatch.setattr(sys, 'argv', [tool, *args])
-    runpy.run_path(osp.join(REPO, tool), run_name='__main__')
-
-
 def refused(monkeypatch, hostile, tool, *args, error=UntrustedCheckpointError):
     path, marker = hostile
     with pytest.raises(error) as caught:
-        run_main(monkeypatch, tool, *args)
+        call_tool(monkeypatch, tool, *args)
     assert '--trust-checkpoint' in str(caught.value) and path in str(caught.value)
     assert not marker.exists()
 
@@ -81,7 +74,7 @@ def test_explanation_tools(hostile, tmp_path, monkeypatch):
     refused(monkeypatch, hostile, 'tools/dnc_explain.py', DNC_CONFIG, path, image)
     # trusted: the file is read (its pickle runs), then found to hold no sub-centroids
     with pytest.raises(Exception, match='no DNC sub-centroids'):
-        run_main(monkeypatch, 'tools/dnc_exemplars.py', DNC_CONFIG, path, '--trust-checkpoint')
+        call_tool(monkeypatch, 'tools/dnc_exemplars.py', DNC_CONFIG, path, '--trust-checkpoint')
     assert marker.is_dir()
 
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow  # end-to-end: left out by -m 'not slow'
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIG = osp.join(REPO, 'configs/dnc/dnc-fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py')
 NUM_CLASSES = 6
-ITERS = 80
+ITERS = 40
 
 # The toy backbone (ResNetV1c-18 at width 16) gives 16/32/64/128 channels at stride 8.
 COMMON = dict(num_classes=NUM_CLASSES, norm_cfg=dict(type='SyncBN', requires_grad=True),
