@@ -1,6 +1,7 @@
 """Explanations of DNC models a person can look at.
 
-- :mod:`.dnc_model`: a trained DNC model loaded for explanation (config, checkpoint, data).
+- :mod:`.dnc_model`: a trained DNC model as the tools see it (classifier, data, features);
+  :mod:`.model_loading`: built from a config and loaded from a checkpoint.
 - :mod:`.exemplar_search`: the nearest real training sample of every sub-centroid.
 - :mod:`.exemplar_file`: those exemplars as a JSON file, checked against the model on reading.
 - :mod:`.real_observation`: the "real observation" checkpoint (sub-centroids replaced by the
@@ -11,14 +12,14 @@
 
 Not imported by ``import hieraseg`` (it registers nothing); the tools import it.
 """
-from .dnc_model import (CLASSIFICATION, SEGMENTATION, DNCModel, NotADNCModelError,
-                        load_dnc_model)
+from .dnc_model import CLASSIFICATION, SEGMENTATION, DNCModel, NotADNCModelError
 from .exemplar_file import (ExemplarMismatchError, default_exemplar_path, load_exemplars,
                             save_exemplars)
 from .exemplar_search import NearestSampleSearch, find_exemplars
 from .explain import (ClassificationExplanation, SegmentationExplanation,
                       explain_classification, explain_segmentation)
 from .inputs import read_image
+from .model_loading import load_dnc_model
 from .real_observation import real_observation_centroids, write_real_observation_checkpoint
 
 __all__ = [

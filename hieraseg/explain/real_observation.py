@@ -9,8 +9,9 @@ from torch import Tensor
 
 from hieraseg.utils.atomic_files import write_file_atomically
 from hieraseg.utils.checkpoint import load_checkpoint_file
-from .dnc_model import DNCModel, _find_state_dict, _strip_wrapper_prefix, centroids_sha256
+from .dnc_model import DNCModel, centroids_sha256
 from .exemplar_search import NearestSampleSearch
+from .model_loading import find_state_dict, strip_wrapper_prefix
 
 __all__ = ['real_observation_centroids', 'write_real_observation_checkpoint']
 
@@ -32,8 +33,8 @@ def write_real_observation_checkpoint(dnc: DNCModel, centroids: Tensor, out: str
         raise ValueError(f'--real-observation-checkpoint {out} would overwrite the source '
                          'checkpoint')
     checkpoint = load_checkpoint_file(dnc.checkpoint_path, map_location='cpu')
-    state = _find_state_dict(checkpoint)
-    key = next(k for k in state if _strip_wrapper_prefix(k) == dnc.centroids_key)
+    state = find_state_dict(checkpoint)
+    key = next(k for k in state if strip_wrapper_prefix(k) == dnc.centroids_key)
     if tuple(state[key].shape) != tuple(centroids.shape):
         raise ValueError(f'centroids {tuple(centroids.shape)} do not fit {key} '
                          f'{tuple(state[key].shape)}')

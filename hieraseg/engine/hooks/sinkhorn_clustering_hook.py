@@ -1,89 +1,54 @@
-"""The hook that owns DNC's sub-centroid clustering.
+"""The hook that owns DNC's sub-centroid clustering: its schedule, memories and reports.
 
 After every training iteration it takes, from every :class:`SubCentroidClassifier` in the
 model, the detached features and labels of that iteration's forward, gathers them from all
-ranks, marks which ones the classifier gets right (its prediction, as it stands after that
-iteration's optimizer step, equals the label; the mark stays with the feature), and
-appends them to a per-class :class:`FeatureMemory`. Every ``interval`` iterations it
-clusters the whole memory (batched Sinkhorn with equipartition over all of a class's
-features, hard assignment) and moves each sub-centroid towards the mean of the correctly
-classified features assigned to it (momentum update). Every rank sees the same gathered
-data and runs the same deterministic step, so the centroids stay identical across ranks
-without being broadcast.
+ranks, marks which ones the classifier gets right (its prediction after that iteration's
+optimizer step equals the label) and appends them to a per-class :class:`FeatureMemory`
+(:mod:`.clustering_memory`). Every ``interval`` iterations it runs one step of
+:class:`~hieraseg.models.utils.SubCentroidClusteringPolicy` on the whole memory (Sinkhorn,
+momentum update, and the rules that keep every class alive: data-driven placement, rescue,
+re-seeding) and logs each of its events once per class, with the class's name. Every rank
+sees the same gathered data and runs the same deterministic step, so the centroids stay
+identical across ranks without being broadcast. Hierarchical classifiers get one memory per
+LEAF; their coarse levels are clustered over the leaves' memories after the leaves.
 
-The clustering step is incremental (:func:`cluster_memory`): the memory keeps the sums of
-the assigned features and only the features whose assignment changed are read again.
+Health, through the message hub (scalars of every clustering step, averaged over its window
+by the LoggerHook; :meth:`SubCentroidClusteringPolicy.health`): ``dnc_correct_min``,
+``dnc_used_centroids``, ``dnc_centroid_cos`` / ``dnc_centroid_cos_max`` (collapse shows as
+values near 1), ``dnc_dead_classes`` (features in the memory, none classified right at this
+step), ``dnc_rescued_classes``, ``dnc_empty_classes``, ``dnc_moved_centroids``; at every
+logger interval a line names the three classes with the lowest correct share, and at the
+end of training a warning names the classes dead at the last clustering step. These judge
+the training features by the leaf level's own scores; the metric's end-of-evaluation
+warning lists the classes the full prediction misses (a dead class is on both).
 
-No class is lost (issue 10): the first clustering step that finds at least K features of
-a class whose sub-centroids were never initialised (a new model, or a checkpoint written
-before the ``initialized`` flags existed) places them from those features
-(:func:`init_sub_centroids`); a class with no correctly classified feature in the memory
-for ``rescue_after`` clustering steps is moved with all its features until it has one
-again; a sub-centroid that no feature moved for ``rescue_after`` steps is re-seeded on its
-class's worst-served feature. Each of these is logged once per class, with its name.
-
-Health, in the training log through the message hub (scalars of every clustering step,
-averaged over its window by the LoggerHook's processor): ``dnc_correct_min`` (lowest
-per-class share of correctly classified memory features), ``dnc_used_centroids``
-(sub-centroids of the C x K that a feature moved in this step), ``dnc_centroid_cos`` /
-``dnc_centroid_cos_max`` (mean pairwise cosine between a class's sub-centroids, averaged /
-worst over classes; collapse shows as values near 1), ``dnc_dead_classes`` (classes with
-features in the memory but none of them classified right at this step),
-``dnc_rescued_classes`` (those dead for ``rescue_after`` steps, being rescued),
-``dnc_empty_classes``, ``dnc_moved_centroids``; at every logger interval one line names
-the three classes with the lowest correct share, and at the end of training a warning
-names the classes dead at the last clustering step. These judge the training features by
-the leaf level's own scores; the metric's end-of-evaluation warning lists the classes the
-full prediction misses on the evaluated images (a dead class is on both).
-
-Hierarchical classifiers (:class:`HieraSubCentroidClassifier`, sub-centroids for every node
-of a class hierarchy) get one memory per LEAF, filled with the leaf labels; the leaf
-sub-centroids are clustered as above (with the rescues), then every coarser level's nodes
-over their descendant leaves' memories, one batched Sinkhorn call per level
-(:func:`~hieraseg.models.utils.hiera_clustering.cluster_level`): data-driven
-initialisation and momentum update as for leaves; a node with no feature keeps its
-sub-centroids (logged once). The rescues are the leaves' only.
-
-The memories (with that clustering state) are saved in checkpoints under
+The memories (with their clustering state) are saved in checkpoints under
 ``checkpoint['dnc_memory']`` and restored on resume (``after_load_checkpoint``); the
-centroids are model buffers and travel with the model's state dict.
+centroids, flags and counters are model buffers and travel with the model's state dict.
 """
 import logging
-import math
 from typing import Dict, List, Optional, Tuple
 
 import torch
-from mmengine.dist import all_gather, broadcast, get_rank, get_world_size
+from mmengine.dist import broadcast
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from torch import Tensor
 
-from hieraseg.models.utils import (FeatureMemory, HieraSubCentroidClassifier,
-                                   SubCentroidClassifier, cluster_memory, init_sub_centroids,
-                                   reseed_sub_centroids, subsample_per_class)
-from .hiera_clustering_mixin import HieraClusteringMixin, _leaves
+from hieraseg.models.utils import (ClusteringStep, FeatureMemory, HieraSubCentroidClassifier,
+                                   NonFiniteCentroidsError, SubCentroidClassifier,
+                                   SubCentroidClusteringPolicy, leaf_view)
+from .clustering_memory import fill_memory, load_memories, memories_state, new_memory
 
 __all__ = ['SinkhornClusteringHook']
 
 CHECKPOINT_KEY = 'dnc_memory'
 
 
-def _all_gather_rows(x: Tensor) -> Tensor:
-    """Concatenate ``x [n_r, ...]`` of every rank in rank order (``n_r`` may differ)."""
-    if get_world_size() == 1:
-        return x
-    size = torch.tensor([x.shape[0]], device=x.device, dtype=torch.long)
-    sizes = [int(s) for s in all_gather(size)]
-    padded = x.new_zeros((max(sizes), ) + tuple(x.shape[1:]))
-    padded[:x.shape[0]] = x
-    parts = all_gather(padded)
-    return torch.cat([p[:n] for p, n in zip(parts, sizes)], dim=0)
-
-
 @HOOKS.register_module()
-class SinkhornClusteringHook(HieraClusteringMixin, Hook):
+class SinkhornClusteringHook(Hook):
     """Sub-centroid discovery for DNC heads (Sinkhorn-Knopp + momentum update).
 
     Args:
@@ -125,15 +90,10 @@ class SinkhornClusteringHook(HieraClusteringMixin, Hook):
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise ValueError(f'SinkhornClusteringHook: {name} must be an integer '
                                  f'>= {low}, got {value!r}')
-        if rescue_after is not None and (not isinstance(rescue_after, int) or
-                                         isinstance(rescue_after, bool) or rescue_after < 1):
-            raise ValueError('SinkhornClusteringHook: rescue_after must be an integer >= 1 '
-                             f'(clustering steps) or None, got {rescue_after!r}')
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f'SinkhornClusteringHook: momentum must lie in [0, 1], '
-                             f'got {momentum}')
-        if not epsilon > 0:
-            raise ValueError(f'SinkhornClusteringHook: epsilon must be > 0, got {epsilon}')
+        try:  # the policy checks rescue_after, momentum and epsilon
+            SubCentroidClusteringPolicy(momentum, epsilon, iterations, data_init, rescue_after)
+        except ValueError as error:
+            raise ValueError(f'SinkhornClusteringHook: {error}') from None
         if memory_dtype not in ('float32', 'float16', 'bfloat16'):
             raise ValueError('SinkhornClusteringHook: memory_dtype must be float32, '
                              f'float16 or bfloat16, got {memory_dtype!r}')
@@ -145,16 +105,22 @@ class SinkhornClusteringHook(HieraClusteringMixin, Hook):
         self.memory_dtype = memory_dtype
         self.begin = begin
         self.seed = seed
+        self.data_init = bool(data_init)
+        self.rescue_after = rescue_after
         self.classifiers: Optional[List[Tuple[str, SubCentroidClassifier]]] = None
         self.memories: Dict[str, FeatureMemory] = {}
         self._pending_state: Optional[dict] = None
-        self.data_init = bool(data_init)
-        self.rescue_after = rescue_after
         self._warned_empty = False
         self._logged: Dict[str, set] = {}  # (event, class) pairs already logged per head
         self._dead: Dict[str, Tensor] = {}  # [C] bool per head, at its last clustering step
         self.class_names: Optional[List[str]] = None
         self.log_interval: Optional[int] = None
+
+    @property
+    def policy(self) -> SubCentroidClusteringPolicy:
+        """The clustering rule, with the hook's current settings."""
+        return SubCentroidClusteringPolicy(self.momentum, self.epsilon, self.iterations,
+                                           self.data_init, self.rescue_after)
 
     # --- set-up -------------------------------------------------------------------------
     @staticmethod
@@ -179,10 +145,7 @@ class SinkhornClusteringHook(HieraClusteringMixin, Hook):
                     f'SinkhornClusteringHook: memory_size={self.memory_size} is smaller '
                     f'than the {clf.num_sub_centroids} sub-centroids per class of '
                     f'{name!r}; every class needs at least K features to cluster')
-            memory = FeatureMemory(_leaves(clf).num_classes, self.memory_size, clf.feat_dim,
-                                   dtype=self.memory_dtype,
-                                   num_sub_centroids=clf.num_sub_centroids)
-            self.memories[name] = memory.to(clf.centroids.device)
+            self.memories[name] = new_memory(clf, self.memory_size, self.memory_dtype)
         self.classifiers = classifiers
         if self._pending_state is not None:
             self._load_memories(self._pending_state)
@@ -204,10 +167,7 @@ class SinkhornClusteringHook(HieraClusteringMixin, Hook):
     # --- checkpoints --------------------------------------------------------------------
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         if self.memories:
-            checkpoint[CHECKPOINT_KEY] = {
-                name: {k: v.detach().cpu() for k, v in memory.state_dict().items()}
-                for name, memory in self.memories.items()
-            }
+            checkpoint[CHECKPOINT_KEY] = memories_state(self.memories)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         state = checkpoint.get(CHECKPOINT_KEY)
@@ -219,20 +179,8 @@ class SinkhornClusteringHook(HieraClusteringMixin, Hook):
             self._pending_state = state  # memories are created in before_train
 
     def _load_memories(self, state: dict) -> None:
-        for name, memory in self.memories.items():
-            saved = state.get(name)
-            if saved is None:
-                print_log(f'SinkhornClusteringHook: no saved memory for {name!r}; it '
-                          'starts empty', logger='current', level=logging.WARNING)
-                continue
-            expected = {k: tuple(v.shape) for k, v in memory.state_dict().items()}
-            found = {k: tuple(v.shape) for k, v in saved.items()}
-            if found != expected:
-                print_log(f'SinkhornClusteringHook: saved memory of {name!r} has buffers '
-                          f'{found}, expected {expected}; it starts empty',
-                          logger='current', level=logging.WARNING)
-                continue
-            memory.load_state_dict(saved)
+        for problem in load_memories(self.memories, state):
+            self._log(problem, logging.WARNING)
 
     # --- the training step --------------------------------------------------------------
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
@@ -241,11 +189,66 @@ class SinkhornClusteringHook(HieraClusteringMixin, Hook):
         do_cluster = runner.iter >= self.begin and \
             self.every_n_train_iters(runner, self.interval)
         for name, clf in self.classifiers:
-            self.update_memory(name, clf, runner.iter)
+            dropped = fill_memory(self.memories[name], clf, self.memory_size, self.seed,
+                                  runner.iter)
+            if dropped:
+                self._log(f'{name}: {dropped}', logging.WARNING)
             if do_cluster:
-                self.cluster(name, _leaves(clf), runner)
-                if isinstance(clf, HieraSubCentroidClassifier):
-                    self.cluster_coarse_levels(name, clf)
+                self.cluster(name, clf, runner)
+
+    @torch.no_grad()
+    def cluster(self, name: str, clf: SubCentroidClassifier,
+                runner=None) -> ClusteringStep:
+        """One clustering step on the memory of ``name`` (the policy's step of the leaves,
+        then of a hierarchical classifier's coarse levels); logs what it did, and with a
+        ``runner`` the health. Returns the leaves' :class:`ClusteringStep`."""
+        memory, leaves = self.memories[name], leaf_view(clf)
+        num_classes = leaves.num_classes
+        try:
+            step = self.policy.step(leaves, memory)
+        except NonFiniteCentroidsError as error:
+            raise RuntimeError(f'SinkhornClusteringHook: {name}: {error}') from None
+        self._log_once(name, 'init', step.initialized, num_classes,
+                       'sub-centroids placed from the features in the memory for')
+        if self.rescue_after is not None:
+            self._log_once(name, 'dead', step.rescued, num_classes,
+                           f'no correctly classified feature for {self.rescue_after} '
+                           'clustering steps; moving its sub-centroids with all its '
+                           'features from now on, for')
+            self._log_once(name, 'reseed', step.reseeded, num_classes,
+                           f'a sub-centroid no feature moved for {self.rescue_after} '
+                           "clustering steps was re-seeded on its class's "
+                           'worst-served feature, for')
+        if runner is not None:
+            self._log_health(name, leaves, runner, step)
+        num_empty = int(step.result.empty_classes.sum())
+        if num_empty and not self._warned_empty:
+            self._log(f'{name}: {num_empty} of {num_classes} classes have no feature in the '
+                      'memory yet; their sub-centroids stay as they are (counted as '
+                      '"dnc_empty_classes" in the training log)', logging.INFO)
+            self._warned_empty = True
+        if isinstance(clf, HieraSubCentroidClassifier):
+            self.cluster_coarse_levels(name, clf)
+        return step
+
+    @torch.no_grad()
+    def cluster_coarse_levels(self, name: str, clf: HieraSubCentroidClassifier) -> list:
+        """The policy's step of every coarse level, with its events logged by node name;
+        returns the :class:`LevelStep` of each level 1, 2, ..."""
+        hierarchy = clf.hierarchy
+        try:
+            steps = self.policy.step_coarse_levels(clf, self.memories[name])
+        except NonFiniteCentroidsError as error:
+            raise RuntimeError(f'SinkhornClusteringHook: {name}: {error}') from None
+        for step in steps:
+            level, names = step.level, hierarchy.classes[step.level]
+            self._log_once(name, f'init{level}', step.initialized, len(names),
+                           'sub-centroids placed from the features in the memory '
+                           f'for {hierarchy.level_names[level]} node(s)', names)
+            self._log_once(name, f'empty{level}', step.result.empty_classes, len(names),
+                           f'no feature of {hierarchy.level_names[level]} node(s) in the '
+                           'memory yet; their sub-centroids stay as they are', names)
+        return steps
 
     def after_train(self, runner) -> None:
         """Names the classes that ended training dead (no correctly classified feature in
@@ -255,45 +258,16 @@ class SinkhornClusteringHook(HieraClusteringMixin, Hook):
                 names = ', '.join(self._class_name(c, dead.numel())
                                   for c in dead.nonzero(as_tuple=True)[0].tolist())
                 count = int(dead.sum())
-                print_log(f'SinkhornClusteringHook: {name}: training ended with {count} '
+                self._log(f'{name}: training ended with {count} '
                           f'dead class{"" if count == 1 else "es"} (no feature of it in the '
                           f'memory classified right); expect IoU 0 for: {names} (train '
                           'longer; docs/own_data.md, "What the warnings mean")',
-                          logger='current', level=logging.WARNING)
+                          logging.WARNING)
 
-    @torch.no_grad()
-    def update_memory(self, name: str, clf: SubCentroidClassifier, step: int = 0) -> None:
-        """Gather the classifier's kept features from all ranks into its memory."""
-        memory = self.memories[name]
-        device = clf.centroids.device
-        kept = clf.pop_kept()
-        if kept is None:  # still take part in the collectives below
-            kept = (torch.zeros(0, clf.feat_dim, device=device),
-                    torch.zeros(0, dtype=torch.long, device=device))
-        feats, labels = kept[0].to(device), kept[1].to(device)
-
-        num_classes = _leaves(clf).num_classes
-        finite = torch.isfinite(feats).all(dim=1)
-        in_range = (labels >= 0) & (labels < num_classes)
-        good = finite & in_range
-        if not bool(good.all()):
-            print_log(f'SinkhornClusteringHook: {name}: dropped '
-                      f'{int((~finite).sum())} non-finite features and '
-                      f'{int((~in_range).sum())} labels outside [0, {num_classes}) '
-                      'before clustering', logger='current', level=logging.WARNING)
-            feats, labels = feats[good], labels[good]
-
-        generator = torch.Generator(device=device)
-        generator.manual_seed(self.seed + 1000003 * step + get_rank())
-        per_rank = math.ceil(self.memory_size / get_world_size())
-        idx = subsample_per_class(labels, per_rank, num_classes, generator)
-        feats, labels = feats[idx], labels[idx]
-        correct = clf.correct_embedded(feats, labels) if feats.shape[0] else \
-            torch.zeros(0, dtype=torch.bool, device=device)
-
-        feats = _all_gather_rows(feats)
-        meta = _all_gather_rows(torch.stack([labels, correct.long()], dim=1))
-        memory.enqueue(feats, meta[:, 0], meta[:, 1].bool())
+    # --- reports ------------------------------------------------------------------------
+    @staticmethod
+    def _log(message: str, level: int) -> None:
+        print_log(f'SinkhornClusteringHook: {message}', logger='current', level=level)
 
     def _class_name(self, c: int, num_classes: int, names=None) -> str:
         names = self.class_names if names is None else names
@@ -312,108 +286,23 @@ class SinkhornClusteringHook(HieraClusteringMixin, Hook):
         names = ', '.join(self._class_name(c, num_classes, node_names) for c in new[:20])
         if len(new) > 20:
             names += f' and {len(new) - 20} more'
-        print_log(f'SinkhornClusteringHook: {name}: {message}: {names}', logger='current',
-                  level=logging.INFO if event.startswith('init') else logging.WARNING)
+        self._log(f'{name}: {message}: {names}',
+                  logging.INFO if event.startswith('init') else logging.WARNING)
 
-    @torch.no_grad()
-    def cluster(self, name: str, clf: SubCentroidClassifier, runner=None):
-        """One clustering step on the memory of ``name``; updates ``clf.centroids``
-        (after the data-driven initialisation and the rescues, see the module docstring)."""
-        memory = self.memories[name]
-        num_classes, num_k = clf.num_classes, clf.num_sub_centroids
-        valid = memory.valid
-        present = valid.any(dim=1)
-        centroids = clf.centroids.float()
-        if self.data_init:
-            todo = ~clf.initialized & (memory.count >= num_k)
-            if bool(todo.any()):
-                idx = todo.nonzero(as_tuple=True)[0]
-                centroids = centroids.clone()
-                centroids[idx] = init_sub_centroids(memory.features[idx], valid[idx], num_k,
-                                                    self.epsilon, self.iterations)
-                clf.initialized[idx] = True
-                self._log_once(name, 'init', todo, num_classes,
-                               'sub-centroids placed from the features in the memory for')
-        rescue = None
-        if self.rescue_after is not None:
-            rescue = clf.class_stale >= self.rescue_after
-            self._log_once(name, 'dead', rescue, num_classes,
-                           f'no correctly classified feature for {self.rescue_after} '
-                           'clustering steps; moving its sub-centroids with all its '
-                           'features from now on, for')
-        result = cluster_memory(centroids, memory, momentum=self.momentum,
-                                epsilon=self.epsilon, iters=self.iterations, rescue=rescue)
-        new_centroids = result.centroids
-        correct_share = (valid & memory.correct).sum(dim=1).float() / \
-            valid.sum(dim=1).clamp(min=1).float()  # [C]
-        # Staleness: classes (sub-centroids) with features but none correct (none moving it).
-        clf.class_stale.copy_(torch.where(present & (correct_share == 0),
-                                          clf.class_stale + 1, 0))
-        clf.centroid_stale.copy_(torch.where(present.unsqueeze(1) & (result.counts == 0),
-                                             clf.centroid_stale + 1, 0))
-        if self.rescue_after is not None:
-            # Sub-centroids of live classes only (a dead class is the class rescue's).
-            starved = (clf.centroid_stale >= self.rescue_after) & \
-                ((memory.count >= num_k) & (clf.class_stale == 0)).unsqueeze(1)
-            if bool(starved.any()):
-                new_centroids = reseed_sub_centroids(new_centroids, memory.features, valid,
-                                                     starved)
-                clf.centroid_stale.masked_fill_(starved, 0)
-                self._log_once(name, 'reseed', starved.any(dim=1), num_classes,
-                               f'a sub-centroid no feature moved for {self.rescue_after} '
-                               "clustering steps was re-seeded on its class's "
-                               'worst-served feature, for')
-        if not bool(torch.isfinite(new_centroids).all()):
-            raise RuntimeError(f'SinkhornClusteringHook: {name}: the clustering step '
-                               'produced non-finite centroids; they were not applied')
-        clf.centroids.copy_(new_centroids)
-        if runner is not None:
-            self._log_health(name, clf, runner, result, correct_share, present, rescue)
-
-        num_empty = int(result.empty_classes.sum())
-        if num_empty and not self._warned_empty:
-            print_log(f'SinkhornClusteringHook: {name}: {num_empty} of '
-                      f'{clf.num_classes} classes have no feature in the memory yet; '
-                      'their sub-centroids stay as they are (counted as '
-                      '"dnc_empty_classes" in the training log)',
-                      logger='current', level=logging.INFO)
-            self._warned_empty = True
-        return result
-
-    def _log_health(self, name, clf, runner, result, correct_share, present,
-                    rescue) -> None:
-        """The health scalars of the module docstring, and the worst-classes line."""
+    def _log_health(self, name: str, leaves, runner, step: ClusteringStep) -> None:
+        """The health scalars to the message hub, and the worst-classes line."""
         suffix = '' if len(self.classifiers) == 1 else f'/{name}'
         hub = runner.message_hub
-        cents = clf.centroids.float()
-        num_k = clf.num_sub_centroids
-        dead = present & (correct_share == 0)
-        self._dead[name] = dead
-        scalars = {
-            'dnc_empty_classes': int(result.empty_classes.sum()),
-            'dnc_moved_centroids': float(result.updated.float().mean()),
-            'dnc_used_centroids': int((clf.centroid_stale == 0).sum()),
-            # classes with features but none classified right now, however long
-            'dnc_dead_classes': int(dead.sum()),
-            'dnc_rescued_classes': int(rescue.sum()) if rescue is not None else 0,
-        }
-        if bool(present.any()):
-            scalars['dnc_correct_min'] = float(correct_share[present].min())
-        if num_k > 1:
-            gram = torch.bmm(cents, cents.transpose(1, 2))  # [C, K, K]
-            off = (gram.sum(dim=(1, 2)) - gram.diagonal(dim1=1, dim2=2).sum(dim=1)) / \
-                (num_k * (num_k - 1))
-            scalars['dnc_centroid_cos'] = float(off.mean())
-            scalars['dnc_centroid_cos_max'] = float(off.max())
-        for key, value in scalars.items():
+        self._dead[name] = step.dead
+        for key, value in self.policy.health(leaves, step).items():
             hub.update_scalar(f'train/{key}{suffix}', value)
+        present, correct_share = step.present, step.correct_share
         if self.log_interval and bool(present.any()) and \
                 self.every_n_train_iters(runner, self.log_interval):
             share = correct_share.masked_fill(~present, float('inf'))
             worst = share.argsort()[:min(3, int(present.sum()))].tolist()
-            text = ', '.join(f'{self._class_name(c, clf.num_classes)} '
+            text = ', '.join(f'{self._class_name(c, leaves.num_classes)} '
                              f'({float(correct_share[c]):.2f})' for c in worst)
             hub.update_info(f'dnc_worst_classes{suffix}', text)
-            print_log(f'SinkhornClusteringHook: {name}: lowest share of correctly '
-                      f'classified memory features: {text}', logger='current',
-                      level=logging.INFO)
+            self._log(f'{name}: lowest share of correctly classified memory features: '
+                      f'{text}', logging.INFO)

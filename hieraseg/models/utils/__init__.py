@@ -6,9 +6,11 @@ from .sub_centroid_classifier import SubCentroidClassifier
 from .hiera_sub_centroid_classifier import HieraSubCentroidClassifier
 from .sub_centroid_clustering import (ClusteringResult, assign_from_similarities,
                                       assign_sub_centroids, cluster_memory,
-                                      cluster_sub_centroids, farthest_point_seeds,
-                                      init_sub_centroids, momentum_update_centroids,
-                                      reseed_sub_centroids)
+                                      cluster_sub_centroids, momentum_update_centroids)
+from .sub_centroid_seeding import (farthest_point_seeds, init_sub_centroids,
+                                   reseed_sub_centroids)
+from .clustering_policy import (ClusteringStep, LevelStep, NonFiniteCentroidsError,
+                                SubCentroidClusteringPolicy, leaf_view)
 from .superpixel_inputs import stack_superpixels
 
 __all__ = [
@@ -16,6 +18,8 @@ __all__ = [
     'class_ranks', 'subsample_per_class', 'ClusteringResult', 'assign_sub_centroids',
     'assign_from_similarities', 'cluster_sub_centroids',
     'cluster_memory', 'momentum_update_centroids', 'farthest_point_seeds',
-    'init_sub_centroids', 'reseed_sub_centroids', 'check_label_range', 'PATH_SCORE_MODES',
-    'check_path_score_mode', 'leaf_path_scores', 'stack_superpixels'
+    'init_sub_centroids', 'reseed_sub_centroids', 'SubCentroidClusteringPolicy',
+    'ClusteringStep', 'LevelStep', 'NonFiniteCentroidsError', 'leaf_view',
+    'check_label_range', 'PATH_SCORE_MODES', 'check_path_score_mode', 'leaf_path_scores',
+    'stack_superpixels'
 ]

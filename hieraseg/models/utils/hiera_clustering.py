@@ -29,7 +29,8 @@ from torch import Tensor
 
 from .feature_memory import FeatureMemory, class_ranks
 from .sub_centroid_clustering import (ClusteringResult, assign_from_similarities,
-                                      init_sub_centroids, momentum_update_centroids)
+                                      momentum_update_centroids)
+from .sub_centroid_seeding import init_sub_centroids
 
 __all__ = ['level_members', 'cluster_level', 'init_level_sub_centroids', 'LevelTables']
 
