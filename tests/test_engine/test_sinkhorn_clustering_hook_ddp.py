@@ -70,17 +70,21 @@ def train_and_collect(rank, hierarchical):
     return gathered, local_counts
 
 
-def worker(rank, rendezvous_file, result_file, hierarchical):
+def worker(rank, rendezvous_file, result_file):
+    """Both runs (flat, hierarchical) in one pair of processes: one start-up, not two."""
     torch.set_num_threads(1)
     # a file rendezvous needs no free port; the timeout turns a lost peer into an error
     dist.init_process_group('gloo', init_method=f'file://{rendezvous_file}', rank=rank,
                             world_size=WORLD_SIZE, timeout=timedelta(seconds=120))
     try:
-        # In a function of its own, so that the DDP objects are gone before the process
-        # group is destroyed (the reverse order can hang at exit).
-        gathered, total_counts = train_and_collect(rank, hierarchical)
+        results = {}
+        for hierarchical in (False, True):
+            # In a function of its own, so that the DDP objects are gone before the process
+            # group is destroyed (the reverse order can hang at exit).
+            gathered, total_counts = train_and_collect(rank, hierarchical)
+            results[hierarchical] = dict(gathered=gathered, total_counts=total_counts)
         if rank == 0:
-            torch.save(dict(gathered=gathered, total_counts=total_counts), result_file)
+            torch.save(results, result_file)
         # DDP's reducer sits in reference cycles: free it now, while the group exists; freed
         # by the collector after destroy_process_group it aborted the process at exit
         # ('terminate called without an active exception', 3 of 10 runs before this)
@@ -90,13 +94,19 @@ def worker(rank, rendezvous_file, result_file, hierarchical):
         dist.destroy_process_group()
 
 
-@pytest.mark.parametrize('hierarchical', [False, True])
-def test_identical_centroids_and_memory_on_both_ranks(tmp_path, hierarchical):
-    """Flat DNC, and hierarchical DNC (every node, coarse ones included)."""
+@pytest.fixture(scope='module')
+def ranks_results(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp('ddp_hook')
     result_file = str(tmp_path / 'result.pth')
-    mp.spawn(worker, args=(str(tmp_path / 'rendezvous'), result_file, hierarchical),
-             nprocs=WORLD_SIZE, join=True)
-    result = torch.load(result_file, weights_only=True)
+    mp.spawn(worker, args=(str(tmp_path / 'rendezvous'), result_file), nprocs=WORLD_SIZE,
+             join=True)
+    return torch.load(result_file, weights_only=True)
+
+
+@pytest.mark.parametrize('hierarchical', [False, True])
+def test_identical_centroids_and_memory_on_both_ranks(ranks_results, hierarchical):
+    """Flat DNC, and hierarchical DNC (every node, coarse ones included)."""
+    result = ranks_results[hierarchical]
     centroids, features, counts, correct = result['gathered']
     assert centroids[0].shape[0] == (7 if hierarchical else 5)  # every node's
     assert torch.equal(centroids[0], centroids[1])

@@ -2,7 +2,6 @@
 DNCClsHead) on generated 32x32 images, and the errors for bad input."""
 import json
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ from hieraseg.explain import (ExemplarMismatchError, NotADNCModelError, explain_
                               real_observation_centroids, save_exemplars,
                               write_real_observation_checkpoint)
 from hieraseg.explain.drawing import draw_classification
-from tests.test_tools.conftest import run_tool
+from tests.test_tools.conftest import call_tool
 from .toy_classification import CLASSES, make_toy_classification
 
 KEY = 'head.classifier.centroids'
@@ -124,13 +123,15 @@ def test_exemplars_without_a_path_come_from_the_training_set(toy):
     assert 'training sample #' in by_index.rule()
 
 
-def test_exemplar_and_explain_tools(toy, tmp_path):
-    """The tools as a user runs them: dnc_exemplars (classification), then dnc_explain."""
+def test_exemplar_and_explain_tools(toy, tmp_path, monkeypatch, capfd):
+    """The tools as a user runs them: dnc_exemplars (classification), then dnc_explain (their
+    main() in this process; tests/test_tools/test_dnc_explain_tools.py starts them as
+    processes)."""
     checkpoint = str(tmp_path / 'model.pth')
     build_and_save(toy['config'], checkpoint)
-    code, out = run_tool([sys.executable, 'tools/dnc_exemplars.py', toy['config'],
-                          checkpoint, '--device', 'cpu', '--batch-size', '5'])
-    assert code == 0, out
+    call_tool(monkeypatch, 'tools/dnc_exemplars.py', toy['config'], checkpoint, '--device',
+              'cpu', '--batch-size', '5')
+    out = capfd.readouterr().out
     assert 'classification model, 3 classes x 2 sub-centroids' in out
     assert 'searched 12 training images: 6 exemplars' in out
     with open(checkpoint + '.exemplars.json') as f:
@@ -139,9 +140,9 @@ def test_exemplar_and_explain_tools(toy, tmp_path):
 
     image = str(toy['root'] / 'val' / 'green' / 'green_01.png')
     out_png = tmp_path / 'rule.png'
-    code, out = run_tool([sys.executable, 'tools/dnc_explain.py', toy['config'], checkpoint,
-                          image, '--out', str(out_png), '--device', 'cpu'])
-    assert code == 0, out
+    call_tool(monkeypatch, 'tools/dnc_explain.py', toy['config'], checkpoint, image, '--out',
+              out_png, '--device', 'cpu')
+    out = capfd.readouterr().out
     assert 'IF x is most like exemplar (' in out and 'THEN class ' in out
     assert 'runner-up #2: class' in out and 'runner-up #3: class' in out
     assert 'cos(x, exemplar)=' in out and f'picture: {out_png}' in out

@@ -3,7 +3,6 @@ prediction, and tools/test.py reads them back from the written config."""
 import importlib.util
 import os.path as osp
 import re
-import sys
 
 import pytest
 import torch
@@ -15,7 +14,7 @@ from hieraseg.evaluation.calibration_runs import (build_split_dataloader,
                                                   build_trained_segmentor)
 from hieraseg.evaluation.temperature_scaling import run_calibration_pass
 from hieraseg.hierarchy import build_hierarchy
-from .conftest import REPO, TOY_CONFIG, run_tool
+from .conftest import REPO, TOY_CONFIG, call_tool
 
 FLAT_CONFIG = 'configs/hssn/fcn_r18-w16_1xb8-2k_toy-shapes-64x64.py'
 
@@ -84,16 +83,15 @@ def test_temperatures_change_ece_not_predictions(config, toy_root, tmp_path, mms
     assert metrics == result['after'] and osp.getsize(tmp_path / 'after.png') > 1000
 
 
-def test_test_tool_reads_the_temperatures_back(toy_root, tmp_path):
+def test_test_tool_reads_the_temperatures_back(toy_root, tmp_path, monkeypatch, capfd):
     checkpoint = random_checkpoint(TOY_CONFIG, tmp_path / 'model.pth', seed=1)
     out = str(tmp_path / 'calibrated.py')
     result = load_tool().main([TOY_CONFIG, checkpoint, '--out', out, '--pixels-per-image',
                                '300'] + data_options(toy_root))
-    code, output = run_tool([sys.executable, 'tools/test.py', out, checkpoint, '--work-dir',
-                             str(tmp_path / 'work'), '--cfg-options',
-                             f'test_dataloader.dataset.data_root={toy_root}',
-                             'test_evaluator.calibration_bins=15'])
-    assert code == 0, output
+    call_tool(monkeypatch, 'tools/test.py', out, checkpoint, '--work-dir', tmp_path / 'work',
+              '--cfg-options', f'test_dataloader.dataset.data_root={toy_root}',
+              'test_evaluator.calibration_bins=15')
+    output = capfd.readouterr().out
     line = re.search(r'ECE / class-wise ECE per level \(finest first\): texture=([\d.]+) / '
                      r'([\d.]+), colour=([\d.]+) / ([\d.]+)', output)
     assert line, output

@@ -112,12 +112,10 @@ def test_real_observation_checkpoint_holds_the_exemplar_features(exemplar_run, b
 
 
 def test_test_tool_evaluates_the_real_observation_checkpoint(exemplar_run, toy_root,
-                                                             tmp_path):
-    real = exemplar_run[1]
-    code, out = run_tool([sys.executable, 'tools/test.py', CONFIG, real, '--work-dir',
-                          str(tmp_path)] + eval_options(toy_root))
-    assert code == 0, out
-    assert 'mIoU per level (finest first): texture=' in out
+                                                             tmp_path, monkeypatch, capfd):
+    call_tool(monkeypatch, 'tools/test.py', CONFIG, exemplar_run[1], '--work-dir', tmp_path,
+              *eval_options(toy_root))
+    assert 'mIoU per level (finest first): texture=' in capfd.readouterr().out
 
 
 def test_explain_writes_a_picture_of_the_sub_centroid_map(exemplar_run, toy_root, tmp_path):

@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from .conftest import run_tool, short_run_options
+from .conftest import call_tool, run_tool, short_run_options
 from .test_dnc_explain_tools import STRIDE, data_options
 
 pytestmark = pytest.mark.slow  # end-to-end: left out by -m 'not slow'
@@ -21,17 +21,18 @@ KEY = 'decode_head.classifier.centroids'
 
 @pytest.fixture(scope='module')
 def hiera_run(toy_root, tmp_path_factory):
+    """Two training iterations (tools/train.py), then tools/dnc_exemplars.py in this process
+    (test_dnc_explain_tools.py runs it as its own process)."""
     work_dir = tmp_path_factory.mktemp('hiera_dnc_work')
     code, out = run_tool([sys.executable, 'tools/train.py', CONFIG, '--work-dir',
                           str(work_dir)] + short_run_options(toy_root, 2, 2))
     assert code == 0, out
     checkpoint = str(work_dir / 'iter_2.pth')
     real = str(work_dir / 'real_observation.pth')
-    code, out = run_tool([sys.executable, 'tools/dnc_exemplars.py', CONFIG, checkpoint,
-                          '--real-observation-checkpoint', real, '--device', 'cpu',
-                          '--no-progress', '--cfg-options'] +
-                         [f'{k}={v}' for k, v in data_options(toy_root).items()])
-    assert code == 0, out
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        call_tool(monkeypatch, 'tools/dnc_exemplars.py', CONFIG, checkpoint,
+                  '--real-observation-checkpoint', real, '--device', 'cpu', '--no-progress',
+                  '--cfg-options', *[f'{k}={v}' for k, v in data_options(toy_root).items()])
     with open(checkpoint + '.exemplars.json') as f:
         return checkpoint, real, json.load(f)
 
@@ -74,13 +75,14 @@ def test_an_exemplar_for_every_node_is_its_nearest_descendant_pixel(hiera_run, t
                                        atol=1e-5, rtol=0)
 
 
-def test_explain_names_an_exemplar_per_level(hiera_run, toy_root, tmp_path):
+def test_explain_names_an_exemplar_per_level(hiera_run, toy_root, tmp_path, monkeypatch,
+                                             capfd):
     checkpoint, _, content = hiera_run
     image = osp.join(toy_root, 'leftImg8bit/val/toyville/toyville_val_000000_leftImg8bit.png')
     out_png = str(tmp_path / 'explain.png')
-    code, out = run_tool([sys.executable, 'tools/dnc_explain.py', CONFIG, checkpoint, image,
-                          '--out', out_png, '--device', 'cpu', '--pixel', '5', '9'])
-    assert code == 0, out
+    call_tool(monkeypatch, 'tools/dnc_explain.py', CONFIG, checkpoint, image, '--out',
+              out_png, '--device', 'cpu', '--pixel', '5', '9')
+    out = capfd.readouterr().out
     assert 'exemplars behind the prediction, per level:' in out
     for level in ('texture', 'colour'):
         assert f'  {level}: pixel (y, x) (5, 9) is ' in out
