@@ -1,9 +1,27 @@
+import os
+
 import pytest
+import torch
 from mmengine.registry import DefaultScope
 
 from hieraseg.utils.config_index import use_cached_model_index
 
 use_cached_model_index()  # configs load as in the tools, without re-reading mmseg's index
+
+if os.environ.get('PYTEST_XDIST_WORKER'):
+    # One pytest worker per core (tools/run_tests.sh): a worker's own torch ops get one thread,
+    # as the tools the tests start do (OMP_NUM_THREADS=1); more would oversubscribe the cores.
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def default_scope_of_the_session():
+    """Every test starts with the default scope the session had before it: a Runner that one
+    test builds (mmseg's or mmpretrain's scope) must not decide which registry a later test
+    builds from (pytest-xdist gives each worker another order)."""
+    before = DefaultScope._instance_dict.copy()
+    yield
+    DefaultScope._instance_dict = before
 
 
 @pytest.fixture
