@@ -1,12 +1,14 @@
 """tools/hierarchy_stats.py: per-node pixel shares, leaves that never occur, bad labels."""
 import os
 import os.path as osp
+import re
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from hieraseg.hierarchy import build_hierarchy
+from hieraseg.utils.class_weights import balanced_class_weights
 from hieraseg.utils.hierarchy_stats import count_labels, format_tree, level_counts
 from .conftest import run_tool
 
@@ -81,10 +83,13 @@ def stats_cmd(root):
 def test_tool_on_a_custom_data_set(tmp_path):
     root = str(tmp_path / 'data')
     write_data(root)
-    code, out = run_tool(stats_cmd(root))
+    code, out = run_tool(stats_cmd(root) + ['--class-weight'])
     assert code == 0, out
     assert "hierarchy 'street' (4 -> 3" in out and '3 label files, 192 labelled pixels' in out
     assert "WARNING: 1 of 4 leaves never occur in the train split: ['truck']" in out
+    counts = [int(re.search(r'([\d,]+) px', line).group(1).replace(',', ''))
+              for line in out.splitlines() if '[class]' in line]  # in label order here
+    assert out.rstrip().endswith(f'class_weight={balanced_class_weights(counts)}')
 
     write_data(root, truck=True, bad=7)
     code, out = run_tool(stats_cmd(root))
