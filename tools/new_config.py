@@ -4,7 +4,7 @@
         --data-root DIR --hierarchy FILE [FILE ...] [--max-iters N] [--crop H W]
         [--scale W H] [--batch-size N] [--workers N] [--train-images P] [--train-labels P]
         [--val-images P] [--val-labels P] [--img-suffix S] [--seg-map-suffix S]
-        --out my_config.py [--force]
+        [--class-weight none|balanced] --out my_config.py [--force]
 
 The config is the method's template in configs/custom/ with your values in place of those
 marked EDIT in configs/custom/custom_data.py (every derived value follows them: the
@@ -12,7 +12,10 @@ schedule ends at --max-iters, the warm-up is 10 % of it, four checkpoints per ru
 fully merged: no _base_ and absolute paths, so it works from any folder and wherever it is
 moved. The data root and hierarchy paths are relative to the current folder. Everything is
 checked first (folders, a label file beside the images, the hierarchy); nothing is written
-on an error. docs/own_data.md walks through it.
+on an error. --class-weight balanced (hssn, hiera-dnc) counts the training pixels and
+weighs the hierarchical losses by leaf (square root of the median frequency), for rare
+leaves. docs/own_data.md
+walks through it.
 """
 import argparse
 import os.path as osp
@@ -23,7 +26,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def parse_args(argv=None):
-    from hieraseg.utils.own_data_config import METHODS, MODELS
+    from hieraseg.utils.own_data_config import CLASS_WEIGHTS, METHODS, MODELS
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--method', required=True, choices=METHODS)
     parser.add_argument('--model', default='fcn', choices=sorted(MODELS),
@@ -48,6 +51,11 @@ def parse_args(argv=None):
     parser.add_argument('--img-suffix', help='image file ending (default: the most common '
                         'image ending in the training image folder)')
     parser.add_argument('--seg-map-suffix', default='.png', help='label file ending')
+    parser.add_argument('--class-weight', choices=CLASS_WEIGHTS, default='none',
+                        help='balanced: weigh the hierarchical losses\' pixels by their leaf, '
+                        'the square root of the median frequency of the training pixels '
+                        '(hssn, hiera-dnc; for rare leaves, docs/own_data.md section 7); '
+                        'none: every pixel counts 1 (default)')
     parser.add_argument('--out', required=True, help='the config file to write')
     parser.add_argument('--force', action='store_true', help='overwrite --out')
     return parser.parse_args(argv)
@@ -65,7 +73,7 @@ def main(argv=None):
     command = 'python tools/new_config.py ' + ' '.join(
         shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
     cfg = write_own_data_config(args.out, args.method, args.model, values, command,
-                                args.force)
+                                args.force, class_weight=args.class_weight)
     print(f'wrote {args.out}: {args.method} ({args.model}), {cfg.train_cfg.max_iters} '
           f'iterations, checkpoints every {cfg.default_hooks.checkpoint.interval}; train with\n'
           f'  python tools/train.py {args.out}')

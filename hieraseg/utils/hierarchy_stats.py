@@ -4,12 +4,23 @@ Used by ``tools/hierarchy_stats.py``: one pass over the label files (each read o
 optionally in several processes), the leaf counts summed up the tree, printed as a tree with
 the leaves that never occur flagged.
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
 
 from hieraseg.hierarchy import ClassHierarchy
+
+DATALOADERS = {'train': 'train_dataloader', 'val': 'val_dataloader', 'test': 'test_dataloader'}
+
+
+class SplitCounts(NamedTuple):
+    """Pixel counts of one split: the hierarchy, ``[C_0]`` leaf counts, ignored pixels and
+    the number of label files read."""
+    hierarchy: ClassHierarchy
+    leaf_counts: np.ndarray
+    ignored: int
+    num_files: int
 
 
 def count_labels(path: str, num_classes: int, ignore_index: int = 255,
@@ -122,3 +133,58 @@ def count_files(paths: Sequence[str], num_classes: int, nproc: int = 1,
         leaf += counts
         ignored += skipped
     return leaf, ignored
+
+
+def find_hierarchy(cfg, dataset):
+    """The data set's hierarchy, else the first head's that has one."""
+    spec = dataset.metainfo.get('hierarchy')
+    if spec is not None:
+        return spec
+    model = cfg.get('model') or {}
+    for key in ('decode_head', 'auxiliary_head'):
+        heads = model.get(key)
+        for head in heads if isinstance(heads, (list, tuple)) else [heads]:
+            if isinstance(head, dict) and head.get('hierarchy') is not None:
+                return head['hierarchy']
+    raise SystemExit(f'{cfg.filename}: neither the data set nor a head names a class hierarchy')
+
+
+def count_split(cfg, split: str = 'train', nproc: int = 1,
+                config_name: Optional[str] = None) -> SplitCounts:
+    """Counts the leaf pixels of a config's ``split`` (train, val, test): its data set is
+    built without a pipeline (through RepeatDataset / ClassBalancedDataset wrappers) and
+    every label file read once, as mmseg loads it.
+
+    Raises:
+        SystemExit: the config has no such data loader, no hierarchy, or a sample without
+            a label file.
+    """
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
+
+    import hieraseg  # noqa: F401  (registers the data sets)
+    from hieraseg.hierarchy import build_hierarchy
+    config_name = config_name or cfg.filename
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    loader = DATALOADERS[split]
+    if loader not in cfg:
+        raise SystemExit(f'{config_name} has no {loader}')
+    dataset_cfg = cfg[loader].dataset.copy()
+    while dataset_cfg.get('type') in ('RepeatDataset', 'ClassBalancedDataset'):
+        dataset_cfg = dataset_cfg.dataset.copy()  # the wrapped data set's files
+    dataset_cfg.pipeline = []
+    if 'check_labels' in dataset_cfg:
+        dataset_cfg.check_labels = False  # every label file is read here anyway
+    dataset = DATASETS.build(dataset_cfg)
+    hierarchy = build_hierarchy(find_hierarchy(cfg, dataset))
+    hierarchy.check_classes(dataset.metainfo['classes'], f'{loader}.dataset')
+    paths = [dataset.get_data_info(i).get('seg_map_path') for i in range(len(dataset))]
+    missing = [i for i, p in enumerate(paths) if not p]
+    if missing:
+        raise SystemExit(f'{loader}.dataset: sample {missing[0]} has no label file '
+                         f'(data_prefix.seg_map_path unset?)')
+    print(f'counting pixels in {len(paths)} label files of {loader}.dataset')
+    leaf_counts, ignored = count_files(
+        paths, hierarchy.num_leaves, nproc, ignore_index=dataset.ignore_index,
+        reduce_zero_label=dataset.reduce_zero_label, label_map=dataset.label_map)
+    return SplitCounts(hierarchy, leaf_counts, ignored, len(paths))

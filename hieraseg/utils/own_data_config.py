@@ -192,16 +192,48 @@ def build_own_data_config(method: str, model: str, values: Dict[str, object]) ->
         return Config.fromfile(osp.join(tmp, 'custom', osp.basename(template)))
 
 
+CLASS_WEIGHTS = ('none', 'balanced')
+
+
+def add_balanced_class_weight(cfg: Config) -> list:
+    """Sets balanced per-leaf class weights, from the training split's pixel counts, on the
+    hierarchical losses of ``cfg`` (in place) and returns them
+    (:mod:`hieraseg.utils.class_weights`).
+
+    Raises:
+        ValueError: the method has no hierarchical loss (flat, dnc).
+    """
+    from .class_weights import balanced_class_weights, set_class_weight
+    from .hierarchy_stats import count_split
+    counts = count_split(cfg, 'train')
+    weights = balanced_class_weights(counts.leaf_counts)
+    set_class_weight(cfg.model, weights)
+    return weights
+
+
 def write_own_data_config(out: str, method: str, model: str, values: Dict[str, object],
-                          command: str = '', force: bool = False) -> Config:
+                          command: str = '', force: bool = False,
+                          class_weight: str = 'none') -> Config:
     """Writes the merged config to ``out`` (whole or not at all) and returns it.
+
+    ``class_weight='balanced'`` (methods hssn and hiera-dnc) counts the training pixels and
+    gives the hierarchical losses square-root median-frequency leaf weights
+    (:func:`add_balanced_class_weight`).
 
     Raises:
         FileExistsError: ``out`` exists and ``force`` is not set.
+        ValueError: ``class_weight`` is not one of CLASS_WEIGHTS, or ``'balanced'`` for a
+            method without hierarchical losses.
     """
+    if class_weight not in CLASS_WEIGHTS:
+        raise ValueError(f'class_weight must be one of {CLASS_WEIGHTS}, got {class_weight!r}')
+    if class_weight == 'balanced' and method not in ('hssn', 'hiera-dnc'):
+        raise ValueError(f'--class-weight balanced: method {method} has no hierarchical loss '
+                         f'to weigh; it is for hssn and hiera-dnc')
     if osp.exists(out) and not force:
         raise FileExistsError(f'{out} exists; choose another --out or give --force')
     cfg = build_own_data_config(method, model, values)
+    weights = add_balanced_class_weight(cfg) if class_weight == 'balanced' else None
     tree = build_hierarchy(values['hierarchy'])
     template = osp.relpath(template_path(method, model), REPO)
     header = [
@@ -218,6 +250,9 @@ def write_own_data_config(out: str, method: str, model: str, values: Dict[str, o
         '# options (a changed hierarchy changes num_classes); for one run, tools/train.py',
         '# --max-iters N rescales the whole schedule.',
     ]
+    if weights is not None:
+        header.insert(6, f'#   class weights of the losses (balanced: square root of the median '
+                      f'frequency of the training pixels): {weights}')
     if command:
         header.insert(3, f'#   {command}')
     text = '\n'.join(header) + '\n' + cfg.pretty_text

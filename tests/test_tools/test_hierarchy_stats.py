@@ -1,12 +1,14 @@
 """tools/hierarchy_stats.py: per-node pixel shares, leaves that never occur, bad labels."""
 import os
 import os.path as osp
+import re
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from hieraseg.hierarchy import build_hierarchy
+from hieraseg.utils.class_weights import balanced_class_weights
 from hieraseg.utils.hierarchy_stats import count_labels, format_tree, level_counts
 from .conftest import call_tool
 
@@ -81,10 +83,13 @@ def test_tool_on_a_custom_data_set(tmp_path, monkeypatch, capsys):
     """The tool's main() in this process (no interpreter start-up per run)."""
     root = str(tmp_path / 'data')
     write_data(root)
-    call_tool(monkeypatch, *stats_args(root))
+    call_tool(monkeypatch, *stats_args(root), '--class-weight')
     out = capsys.readouterr().out
     assert "hierarchy 'street' (4 -> 3" in out and '3 label files, 192 labelled pixels' in out
     assert "WARNING: 1 of 4 leaves never occur in the train split: ['truck']" in out
+    counts = [int(re.search(r'([\d,]+) px', line).group(1).replace(',', ''))
+              for line in out.splitlines() if '[class]' in line]  # in label order here
+    assert out.rstrip().endswith(f'class_weight={balanced_class_weights(counts)}')
 
     write_data(root, truck=True, bad=7)
     with pytest.raises(Exception, match='2.png: label value 7 is outside the 4 classes'):

@@ -153,3 +153,34 @@ def test_relative_hierarchy_path_config_folder_first_then_current_folder(
         read_config(config)
     os.remove(cwd / 'h.yaml')
     assert read_config(config).hierarchy == str(tmp_path / 'configs' / 'h.yaml')
+
+
+def test_balanced_class_weight_from_the_training_pixels(own_data, tmp_path):
+    from hieraseg.utils.class_weights import balanced_class_weights
+    from hieraseg.utils.hierarchy_stats import count_files
+    values = own_data_values(own_data, osp.join(own_data, 'hierarchy.yaml'))
+    out = str(tmp_path / 'weighted.py')
+    write_own_data_config(out, 'hiera-dnc', 'fcn', values, class_weight='balanced')
+    labels = osp.join(own_data, 'labels', 'train')
+    counts, _ = count_files([osp.join(labels, n) for n in sorted(os.listdir(labels))], 8)
+    expected = balanced_class_weights(counts)
+    assert len(expected) == 8 and len(set(expected)) > 2
+    cfg = Config.fromfile(out)
+    losses = cfg.model.decode_head.loss_decode
+    assert [loss.type for loss in losses] == ['TreeMinLoss', 'HieraCrossEntropyLoss']
+    assert [loss.class_weight for loss in losses] == [expected, expected]
+    assert f'frequency of the training pixels): {expected}' in open(out).read()
+    unweighted = write_own_data_config(str(tmp_path / 'plain.py'), 'hssn', 'fcn', values)
+    assert all('class_weight' not in loss for loss in unweighted.model.decode_head.loss_decode)
+
+
+def test_balanced_class_weight_needs_a_hierarchical_method(own_data, tmp_path):
+    values = own_data_values(own_data, osp.join(own_data, 'hierarchy.yaml'))
+    for method in ('flat', 'dnc'):
+        with pytest.raises(ValueError, match=f'method {method} has no hierarchical loss'):
+            write_own_data_config(str(tmp_path / 'c.py'), method, 'fcn', values,
+                                  class_weight='balanced')
+    with pytest.raises(ValueError, match="class_weight must be one of"):
+        write_own_data_config(str(tmp_path / 'c.py'), 'hssn', 'fcn', values,
+                              class_weight='inverse')
+    assert not os.listdir(tmp_path)

@@ -7,6 +7,7 @@ from mmseg.registry import MODELS
 
 from hieraseg.hierarchy import HierarchyLike, build_hierarchy
 from .checks import check_gamma, check_ignore_index, check_reduction_mode, check_weight
+from .class_weight import ClassWeightLike, leaf_pixel_weight, load_class_weight, weight_total
 from .tree_min_kernel import TreeMinFunction
 
 
@@ -44,6 +45,12 @@ class TreeMinLoss(nn.Module):
               levels.
             - ``'node_sum'`` (the paper's formula): the mean over valid pixels of the sum over
               all V nodes.
+        class_weight (optional): one weight per leaf (a list in label order, a
+            ``{leaf name: weight}`` dict, or a ``.npy`` / ``.json`` / ``.yaml`` file holding
+            either): every pixel's terms (all V nodes) are multiplied by its leaf's weight,
+            and the sum is divided by the sum of the valid pixels' leaf weights instead of
+            their number (a weighted mean; :mod:`.class_weight`). Default None: every pixel
+            counts 1.
         loss_name (str): key of the loss in the loss dict; must start with ``loss_`` to be
             back-propagated. Default ``'loss_tree_min'``.
 
@@ -52,7 +59,8 @@ class TreeMinLoss(nn.Module):
     - ``logits``: [B, V, H, W], channels in the hierarchy's node layout (leaves first).
     - ``leaf_labels``: [B, H, W] integer leaf ids or ``ignore_index``; never modified.
     - ``weight``: optional per-pixel weights, broadcastable to [B, H, W]; the weighted sum is
-      still divided by the number of valid pixels.
+      still divided by the number of valid pixels (with ``class_weight``: multiplied by
+      the class weights, divided by the sum of the class weights of the valid pixels).
     - ``ignore_index``: overrides the constructor's value when given.
 
     Returns a scalar (float32, or float64 for float64 logits). A batch without a valid pixel
@@ -65,6 +73,7 @@ class TreeMinLoss(nn.Module):
                  loss_weight: float = 1.0,
                  ignore_index: int = 255,
                  reduction_mode: str = 'level_mean',
+                 class_weight: ClassWeightLike = None,
                  loss_name: str = 'loss_tree_min'):
         super().__init__()
         self.hierarchy = build_hierarchy(hierarchy)
@@ -83,6 +92,9 @@ class TreeMinLoss(nn.Module):
         hierarchy = self.hierarchy
         # leaf_to_level[l, c]: index within level l of leaf c's ancestor.
         self.register_buffer('leaf_to_level', hierarchy.leaf_to_level.clone(), persistent=False)
+        self.register_buffer('class_weight',
+                             load_class_weight(class_weight, hierarchy, 'TreeMinLoss'),
+                             persistent=False)
         # parent_in_level_{l}[i]: index within level l + 1 of the parent of level-l node i;
         # children_order_{l} / num_children_{l}: level l grouped by parent (the order is
         # kept only where it is not the identity).
@@ -134,10 +146,11 @@ class TreeMinLoss(nn.Module):
 
         # Half-precision logits are promoted: the focal factors underflow in float16.
         logits = logits.to(torch.promote_types(logits.dtype, torch.float32)).contiguous()
-        pixel_weight = valid.to(logits.dtype)
+        pixel_weight = leaf_pixel_weight(self.class_weight, safe_labels, valid, logits.dtype)
+        total = num_valid if self.class_weight is None else weight_total(pixel_weight)
         if weight is not None:
             pixel_weight = pixel_weight * weight.to(logits.dtype)
-        pixel_weight = (pixel_weight * (self.loss_weight / num_valid)).unsqueeze(1)
+        pixel_weight = (pixel_weight * (self.loss_weight / total)).unsqueeze(1)
         need_grad = torch.is_grad_enabled() and logits.requires_grad
         return TreeMinFunction.apply(logits, path_index, pixel_weight.contiguous(),
                                      self._kernel_tables(), self.gamma, need_grad)
@@ -156,6 +169,7 @@ class TreeMinLoss(nn.Module):
         return level_slices, parents, groups, factors
 
     def extra_repr(self) -> str:
+        weights = None if self.class_weight is None else self.class_weight.tolist()
         return (f'hierarchy={self.hierarchy!r}, gamma={self.gamma}, '
                 f'reduction_mode={self.reduction_mode!r}, loss_weight={self.loss_weight}, '
-                f'ignore_index={self.ignore_index}')
+                f'ignore_index={self.ignore_index}, class_weight={weights}')
