@@ -8,18 +8,36 @@ do: scaling every weight by the same factor changes nothing, and with equal weig
 loss is the unweighted one. :func:`hieraseg.utils.class_weights.balanced_class_weights`
 derives weights from the training pixel counts.
 """
+import json
 import math
 import numbers
+import os.path as osp
 from typing import Mapping, Optional, Sequence, Union
 
 import numpy as np
 import torch
-from mmseg.models.losses.utils import get_class_weight
 
 from hieraseg.hierarchy import ClassHierarchy
 
 ClassWeightLike = Union[None, str, Sequence[float], Mapping[str, float], np.ndarray,
                         torch.Tensor]
+
+
+def read_class_weight_file(path: str):
+    """The list or ``{leaf name: weight}`` dict in a ``.npy``, ``.json`` or ``.yaml`` file,
+    read without running code from it (no pickle: a ``.pkl`` file, which mmseg's
+    ``get_class_weight`` would unpickle, is refused)."""
+    import yaml
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'class_weight file {path!r} does not exist')
+    extension = osp.splitext(path)[1].lower()
+    if extension == '.npy':
+        return np.load(path, allow_pickle=False)
+    if extension in ('.json', '.yaml', '.yml'):
+        with open(path, encoding='utf-8') as f:
+            return json.load(f) if extension == '.json' else yaml.safe_load(f)
+    raise ValueError(f'class_weight file {path!r}: give a .npy, .json or .yaml file (a '
+                     'pickle could run code when read)')
 
 
 def _as_list(class_weight, hierarchy: ClassHierarchy, what: str) -> list:
@@ -52,8 +70,8 @@ def load_class_weight(class_weight: ClassWeightLike, hierarchy: ClassHierarchy,
     Args:
         class_weight: None (no weighting); one weight per leaf in label order (list,
             tuple, array); a ``{leaf name: weight}`` dict naming every leaf; or, as mmseg
-            allows, the path of a ``.npy`` / ``.json`` / ``.yaml`` / ``.pkl`` file holding
-            either (relative paths: to the current folder).
+            allows, the path of a ``.npy`` / ``.json`` / ``.yaml`` file holding either
+            (relative paths: to the current folder; no pickle files).
         hierarchy: the loss's hierarchy; its leaves are the classes.
         what: the loss's name for error messages.
 
@@ -63,7 +81,9 @@ def load_class_weight(class_weight: ClassWeightLike, hierarchy: ClassHierarchy,
     if class_weight is None:
         return None
     source = f' (from {class_weight})' if isinstance(class_weight, str) else ''
-    values = _as_list(get_class_weight(class_weight), hierarchy, what + source)
+    if isinstance(class_weight, str):
+        class_weight = read_class_weight_file(class_weight)
+    values = _as_list(class_weight, hierarchy, what + source)
     for name, value in zip(hierarchy.classes[0], values):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
                 not math.isfinite(value) or value < 0:

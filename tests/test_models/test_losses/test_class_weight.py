@@ -2,6 +2,7 @@
 the files and dicts it is read from, and its errors."""
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -191,6 +192,28 @@ def test_bad_class_weight_is_a_build_error(spec, message):
     for loss_type in (HieraCrossEntropyLoss, TreeMinLoss):
         with pytest.raises(ValueError, match=message.replace('X', loss_type.__name__)):
             loss_type('toy_shapes', class_weight=spec)
+
+
+def test_a_pickle_file_is_refused_and_not_read(tmp_path):
+    """Nothing read from the user's disk runs code: mmseg's get_class_weight would unpickle a
+    .pkl file (and a .npy file's pickled objects); both are refused."""
+    import pickle
+
+    marker = tmp_path / 'marker'
+
+    class Hostile:
+        def __reduce__(self):
+            return (os.mkdir, (str(marker), ))
+
+    (tmp_path / 'w.pkl').write_bytes(pickle.dumps([Hostile()]))
+    with pytest.raises(ValueError, match=r"w.pkl': give a .npy, .json or .yaml file"):
+        TreeMinLoss('toy_shapes', class_weight=str(tmp_path / 'w.pkl'))
+    np.save(tmp_path / 'w.npy', np.array([Hostile()], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match='allow_pickle=False'):
+        HieraCrossEntropyLoss('toy_shapes', class_weight=str(tmp_path / 'w.npy'))
+    assert not marker.exists()
+    with pytest.raises(FileNotFoundError, match="class_weight file '.*nope.json' does not"):
+        TreeMinLoss('toy_shapes', class_weight=str(tmp_path / 'nope.json'))
 
 
 def test_class_weight_moves_with_the_loss_and_is_not_saved():
