@@ -6,4 +6,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py="$(bash tools/setup_env.sh | tail -n1)"
-exec "${py}" -m pytest -n "${HIERASEG_TEST_WORKERS:-2}" tests "$@"
+exec "${py}" -m pytest -n "${HIERASEG_TEST_WORKERS:-2}" --dist worksteal tests "$@"
