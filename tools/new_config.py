@@ -14,8 +14,7 @@ moved. The data root and hierarchy paths are relative to the current folder. Eve
 checked first (folders, a label file beside the images, the hierarchy); nothing is written
 on an error. --class-weight balanced (hssn, hiera-dnc) counts the training pixels and
 weighs the hierarchical losses by leaf (square root of the median frequency), for rare
-leaves. docs/own_data.md
-walks through it.
+leaves. docs/own_data.md walks through it.
 """
 import argparse
 import os.path as osp

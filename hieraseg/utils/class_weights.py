@@ -11,9 +11,10 @@ from typing import List, Sequence
 
 import numpy as np
 
+from .config_checks import segmentor_heads
+
 # the losses whose ``class_weight`` is one weight per leaf, weighted mean
 HIERARCHICAL_LOSSES = ('TreeMinLoss', 'HieraCrossEntropyLoss')
-HEAD_KEYS = ('decode_head', 'auxiliary_head')
 
 
 def balanced_class_weights(leaf_counts: Sequence[int], power: float = 0.5,
@@ -71,16 +72,13 @@ def set_class_weight(model_cfg, weights: Sequence[float]) -> List[str]:
             per-leaf weights this way).
     """
     done = []
-    for key in HEAD_KEYS:
-        heads = model_cfg.get(key)
-        for h, head in enumerate(heads if isinstance(heads, (list, tuple)) else [heads]):
-            losses = head.get('loss_decode') if head is not None else None
-            losses = losses if isinstance(losses, (list, tuple)) else [losses]
-            for i, loss_cfg in enumerate(losses):
-                if loss_cfg is not None and _loss_type_name(loss_cfg) in HIERARCHICAL_LOSSES:
-                    loss_cfg['class_weight'] = [float(w) for w in weights]
-                    where = key if not isinstance(heads, (list, tuple)) else f'{key}[{h}]'
-                    done.append(f'{where}.loss_decode[{i}] ({_loss_type_name(loss_cfg)})')
+    for where, head in segmentor_heads(model_cfg):
+        losses = head.get('loss_decode')
+        for i, loss_cfg in enumerate(losses if isinstance(losses, (list, tuple)) else [losses]):
+            if loss_cfg is not None and _loss_type_name(loss_cfg) in HIERARCHICAL_LOSSES:
+                loss_cfg['class_weight'] = [float(w) for w in weights]
+                done.append(f'{where[len("model."):]}.loss_decode[{i}] '
+                            f'({_loss_type_name(loss_cfg)})')
     if not done:
         raise ValueError(f'class weights: the model has no {" / ".join(HIERARCHICAL_LOSSES)} '
                          f'in its heads\' loss_decode (methods hssn and hiera-dnc have them)')

@@ -96,8 +96,10 @@ def check_data_roots(cfg: Config, dataloaders=DATALOADERS, data_root: Optional[s
                 f'ending in img_suffix={suffix!r}')
 
 
-def _heads(model: dict) -> Iterator[Tuple[str, dict]]:
-    """The decode and auxiliary head configs of a segmentor config."""
+def segmentor_heads(model: dict) -> Iterator[Tuple[str, dict]]:
+    """``(where, head config)`` of the decode and auxiliary heads of a segmentor config
+    ``model`` (one or a list of each), ``where`` as ``'model.decode_head'`` or
+    ``'model.auxiliary_head[i]'``."""
     for key in ('decode_head', 'auxiliary_head'):
         heads = model.get(key)
         if isinstance(heads, dict):
@@ -117,7 +119,7 @@ def check_hierarchy_fits_data(cfg: Config, dataloaders=DATALOADERS):
     from mmengine.registry import DATASETS
 
     from hieraseg.hierarchy import HierarchyError, build_hierarchy
-    heads = [(where, head) for where, head in _heads(cfg.get('model') or {})
+    heads = [(where, head) for where, head in segmentor_heads(cfg.get('model') or {})
              if head.get('hierarchy') is not None]
     if not heads:
         return

@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from hieraseg.hierarchy import ClassHierarchy
+from .config_checks import segmentor_heads
 
 DATALOADERS = {'train': 'train_dataloader', 'val': 'val_dataloader', 'test': 'test_dataloader'}
 
@@ -140,12 +141,9 @@ def find_hierarchy(cfg, dataset):
     spec = dataset.metainfo.get('hierarchy')
     if spec is not None:
         return spec
-    model = cfg.get('model') or {}
-    for key in ('decode_head', 'auxiliary_head'):
-        heads = model.get(key)
-        for head in heads if isinstance(heads, (list, tuple)) else [heads]:
-            if isinstance(head, dict) and head.get('hierarchy') is not None:
-                return head['hierarchy']
+    for _, head in segmentor_heads(cfg.get('model') or {}):
+        if head.get('hierarchy') is not None:
+            return head['hierarchy']
     raise SystemExit(f'{cfg.filename}: neither the data set nor a head names a class hierarchy')
 
 

@@ -5,7 +5,7 @@ from typing import Iterator, List, Optional, Tuple
 
 from mmengine.config import Config
 
-from .config_checks import DATALOADERS, _heads
+from .config_checks import DATALOADERS, segmentor_heads
 
 _BATCH_NORMS = ('BN', 'BN2d', 'SyncBN', 'MMSyncBN', 'NaiveSyncBN')
 
@@ -58,7 +58,7 @@ def _image_level_branch(head: dict, scope: Optional[str]) -> Optional[str]:
 
 def _normalised_image_branches(cfg: Config) -> Iterator[Tuple[str, str, str, str]]:
     """``(where, head type, branch, norm type)`` of the heads with such a branch."""
-    for where, head in _heads(cfg.get('model') or {}):
+    for where, head in segmentor_heads(cfg.get('model') or {}):
         norm = (head.get('norm_cfg') or {}).get('type')
         if norm not in _BATCH_NORMS:
             continue
